@@ -6,7 +6,50 @@ package dbq
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type AuditLog struct {
+	ID       int64       `json:"id"`
+	At       time.Time   `json:"at"`
+	Actor    string      `json:"actor"`
+	Action   string      `json:"action"`
+	RaffleID pgtype.Int8 `json:"raffle_id"`
+	Subject  string      `json:"subject"`
+	Before   []byte      `json:"before"`
+	After    []byte      `json:"after"`
+}
+
+type BotState struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type DrawResult struct {
+	RaffleID      int64       `json:"raffle_id"`
+	Source        string      `json:"source"`
+	Entrants      int32       `json:"entrants"`
+	ListHash      string      `json:"list_hash"`
+	RandomRaw     []byte      `json:"random_raw"`
+	Signature     string      `json:"signature"`
+	TicketID      string      `json:"ticket_id"`
+	HashedApiKey  string      `json:"hashed_api_key"`
+	DrandRound    pgtype.Int8 `json:"drand_round"`
+	DrandSig      []byte      `json:"drand_sig"`
+	WinnerIndices []int32     `json:"winner_indices"`
+	CreatedAt     time.Time   `json:"created_at"`
+}
+
+type Entry struct {
+	ID         int64     `json:"id"`
+	RaffleID   int64     `json:"raffle_id"`
+	Seq        int32     `json:"seq"`
+	TelegramID int64     `json:"telegram_id"`
+	Code       string    `json:"code"`
+	PaymentID  int64     `json:"payment_id"`
+	CreatedAt  time.Time `json:"created_at"`
+}
 
 type LedgerAccount struct {
 	ID            int64     `json:"id"`
@@ -35,4 +78,81 @@ type LedgerTransaction struct {
 	Kind           string    `json:"kind"`
 	Memo           string    `json:"memo"`
 	CreatedAt      time.Time `json:"created_at"`
+}
+
+type NotificationsSent struct {
+	EventKey   string      `json:"event_key"`
+	TelegramID int64       `json:"telegram_id"`
+	SentAt     time.Time   `json:"sent_at"`
+	MessageID  pgtype.Int8 `json:"message_id"`
+}
+
+type Payment struct {
+	ID           int64       `json:"id"`
+	Provider     string      `json:"provider"`
+	ExternalID   string      `json:"external_id"`
+	RaffleID     pgtype.Int8 `json:"raffle_id"`
+	TelegramID   int64       `json:"telegram_id"`
+	Currency     string      `json:"currency"`
+	Amount       int64       `json:"amount"`
+	Status       string      `json:"status"`
+	RefundReason string      `json:"refund_reason"`
+	RefundRef    string      `json:"refund_ref"`
+	CreatedAt    time.Time   `json:"created_at"`
+	RefundedAt   *time.Time  `json:"refunded_at"`
+}
+
+type ProcessedUpdate struct {
+	UpdateID    int64     `json:"update_id"`
+	ProcessedAt time.Time `json:"processed_at"`
+}
+
+type Raffle struct {
+	ID                int64       `json:"id"`
+	Title             string      `json:"title"`
+	Currency          string      `json:"currency"`
+	Fee               int64       `json:"fee"`
+	MinParticipants   int32       `json:"min_participants"`
+	MaxParticipants   pgtype.Int4 `json:"max_participants"`
+	WinnersCount      int32       `json:"winners_count"`
+	CommissionBp      int32       `json:"commission_bp"`
+	Deadline          time.Time   `json:"deadline"`
+	CloseMode         string      `json:"close_mode"`
+	Source            string      `json:"source"`
+	MaxEntriesPerUser int32       `json:"max_entries_per_user"`
+	Status            string      `json:"status"`
+	EntriesPaused     bool        `json:"entries_paused"`
+	EntriesCount      int32       `json:"entries_count"`
+	TicketID          pgtype.Text `json:"ticket_id"`
+	ListHash          pgtype.Text `json:"list_hash"`
+	DrandRound        pgtype.Int8 `json:"drand_round"`
+	CancelReason      string      `json:"cancel_reason"`
+	CreatedBy         pgtype.Int8 `json:"created_by"`
+	CreatedAt         time.Time   `json:"created_at"`
+	OpenedAt          *time.Time  `json:"opened_at"`
+	ClosedAt          *time.Time  `json:"closed_at"`
+	DrawnAt           *time.Time  `json:"drawn_at"`
+	SettledAt         *time.Time  `json:"settled_at"`
+	CancelledAt       *time.Time  `json:"cancelled_at"`
+}
+
+type User struct {
+	TelegramID   int64      `json:"telegram_id"`
+	Username     string     `json:"username"`
+	FirstName    string     `json:"first_name"`
+	LanguageCode string     `json:"language_code"`
+	FirstSeenAt  time.Time  `json:"first_seen_at"`
+	LastSeenAt   time.Time  `json:"last_seen_at"`
+	BlockedAt    *time.Time `json:"blocked_at"`
+	BannedAt     *time.Time `json:"banned_at"`
+	BanReason    string     `json:"ban_reason"`
+	FollowsNews  bool       `json:"follows_news"`
+}
+
+type Winner struct {
+	RaffleID   int64 `json:"raffle_id"`
+	Position   int32 `json:"position"`
+	EntryID    int64 `json:"entry_id"`
+	TelegramID int64 `json:"telegram_id"`
+	Prize      int64 `json:"prize"`
 }

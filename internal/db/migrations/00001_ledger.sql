@@ -50,7 +50,7 @@ CREATE INDEX ledger_postings_transaction_id ON ledger_postings (transaction_id);
 -- +goose StatementBegin
 CREATE FUNCTION ledger_forbid_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger: % is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+    RAISE EXCEPTION 'fairdraw: % is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END $$;
 -- +goose StatementEnd
 

@@ -1,0 +1,303 @@
+package raffle
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/notify"
+)
+
+// Payment is money that arrived (or, for ProviderBalance, is offered from the user's in-bot
+// balance) to become one entry.
+type Payment struct {
+	Provider   string // ProviderTelegram, ProviderYooKassa, ProviderBalance
+	ExternalID string // telegram_payment_charge_id, YooKassa payment id, or a request id for balance
+	DrawID     int64
+	UserID     int64
+	Currency   string
+	Amount     int64
+}
+
+// EntryResult says what became of a Payment.
+type EntryResult struct {
+	PaymentID int64
+	// Entered is true when the payment is an entry; then Code and Seq are set.
+	Entered bool
+	Code    string
+	Seq     int
+	// Refusal is set when the payment could not become an entry and is being refunded.
+	Refusal *Refusal
+	// Replay is true when this payment had been processed before; nothing changed now.
+	Replay bool
+}
+
+// CheckEntry tells whether userID may pay amount in currency for drawID now, without writing
+// anything. It is the pre-checkout check; Enter checks again under locks.
+func (s *Service) CheckEntry(ctx context.Context, drawID, userID int64, currency string, amount int64) error {
+	row, err := q.GetRaffle(ctx, s.pool, drawID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &Refusal{RefuseNotFound}
+	}
+	if err != nil {
+		return fmt.Errorf("raffle: check entry: %w", err)
+	}
+	user, err := q.GetUser(ctx, s.pool, userID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("raffle: check entry: %w", err)
+	}
+	return s.refusal(ctx, s.pool, row, user, currency, amount)
+}
+
+// refusal applies the entry rules to a draw row and a user row.
+func (s *Service) refusal(ctx context.Context, conn dbq.DBTX, r dbq.Raffle, u dbq.User, currency string, amount int64) error {
+	switch {
+	case r.Status == StatusCancelled || r.Status == StatusRefunded:
+		return &Refusal{RefuseCancelled}
+	case r.Status != StatusOpen:
+		return &Refusal{RefuseClosed}
+	case r.EntriesPaused:
+		return &Refusal{RefusePaused}
+	case currency != r.Currency || amount != r.Fee:
+		return &Refusal{RefuseAmount}
+	case r.MaxParticipants.Valid && r.EntriesCount >= r.MaxParticipants.Int32:
+		return &Refusal{RefuseFull}
+	case u.BannedAt != nil:
+		return &Refusal{RefuseBanned}
+	}
+	mine, err := q.CountUserEntriesInRaffle(ctx, conn, dbq.CountUserEntriesInRaffleParams{RaffleID: r.ID, TelegramID: u.TelegramID})
+	if err != nil {
+		return fmt.Errorf("raffle: count entries: %w", err)
+	}
+	if mine >= r.MaxEntriesPerUser {
+		return &Refusal{RefuseUserLimit}
+	}
+	now := s.now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	daily, err := q.CountUserEntriesSince(ctx, conn, dbq.CountUserEntriesSinceParams{TelegramID: u.TelegramID, Since: today})
+	if err != nil {
+		return fmt.Errorf("raffle: count daily entries: %w", err)
+	}
+	if int(daily) >= s.maxEntriesPerDay {
+		return &Refusal{RefuseDailyLimit}
+	}
+	return nil
+}
+
+// ledgerKey is the idempotency key of a payment's arrival in the ledger.
+func ledgerKey(provider, externalID string) string {
+	switch provider {
+	case ProviderTelegram:
+		return "tg:charge:" + externalID
+	case ProviderYooKassa:
+		return "yk:payment:" + externalID
+	default:
+		return "balance:" + externalID
+	}
+}
+
+// clearingAccount is where money of a provider comes from.
+func clearingAccount(p Payment) string {
+	switch p.Provider {
+	case ProviderTelegram:
+		return ledger.TelegramClearing
+	case ProviderYooKassa:
+		return ledger.YooKassaClearing
+	default:
+		return ledger.UserAccount(p.UserID, p.Currency)
+	}
+}
+
+// RefundsAccount holds money that arrived but must go back to its payer.
+func RefundsAccount(currency string) string { return "platform:refunds:" + currency }
+
+// Enter turns a payment into exactly one entry, or into exactly one automatic refund, inside
+// tx. Delivering the same payment again (same provider and external id) changes nothing and
+// returns the first result with Replay set. The ledger posting, the entry, the audit row and the
+// confirmation (or refund) jobs all commit with tx.
+//
+// A balance payment that is refused writes nothing and returns the *Refusal as an error: no
+// money moved, so there is nothing to refund.
+func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult, error) {
+	if p.ExternalID == "" || p.Amount <= 0 {
+		return EntryResult{}, fmt.Errorf("%w: payment without id or amount", ErrInvalid)
+	}
+	if res, done, err := s.replayPayment(ctx, tx, p); done || err != nil {
+		return res, err
+	}
+	now := s.now()
+	if err := q.EnsureUser(ctx, tx, dbq.EnsureUserParams{TelegramID: p.UserID, FirstSeenAt: now}); err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: ensure user: %w", err)
+	}
+	// Lock order everywhere: user, then draw, then ledger accounts (by id).
+	user, err := q.LockUser(ctx, tx, p.UserID)
+	if err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: lock user: %w", err)
+	}
+	row, err := q.LockRaffle(ctx, tx, p.DrawID)
+	notFound := errors.Is(err, pgx.ErrNoRows)
+	if err != nil && !notFound {
+		return EntryResult{}, fmt.Errorf("raffle: lock draw: %w", err)
+	}
+	var refusal *Refusal
+	if notFound {
+		refusal = &Refusal{RefuseNotFound}
+	} else if err := s.refusal(ctx, tx, row, user, p.Currency, p.Amount); err != nil {
+		if !errors.As(err, &refusal) {
+			return EntryResult{}, err
+		}
+	}
+	if refusal != nil && p.Provider == ProviderBalance {
+		return EntryResult{Refusal: refusal}, refusal
+	}
+	if refusal == nil && p.Provider == ProviderBalance {
+		bal, err := ledger.Balance(ctx, tx, ledger.UserAccount(p.UserID, p.Currency))
+		if err != nil {
+			return EntryResult{}, err
+		}
+		if bal < p.Amount {
+			r := &Refusal{RefuseInsufficient}
+			return EntryResult{Refusal: r}, r
+		}
+	}
+
+	status, reason := "entered", ""
+	if refusal != nil {
+		status, reason = "refund_pending", refusal.Code
+	}
+	pay, err := q.InsertPayment(ctx, tx, dbq.InsertPaymentParams{
+		Provider: p.Provider, ExternalID: p.ExternalID, RaffleID: pgtype.Int8{Int64: p.DrawID, Valid: !notFound}, TelegramID: p.UserID,
+		Currency: p.Currency, Amount: p.Amount, Status: status, RefundReason: reason, CreatedAt: now,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		res, _, err := s.replayPayment(ctx, tx, p)
+		return res, err
+	}
+	if err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: insert payment: %w", err)
+	}
+	actor := fmt.Sprintf("user:%d", p.UserID)
+	if refusal != nil {
+		// The money is ours to return: it waits in the refunds account until the provider confirms.
+		if _, err := ledger.Post(ctx, tx, ledger.Transaction{
+			Key: ledgerKey(p.Provider, p.ExternalID), Kind: "payment_refused",
+			Memo:     fmt.Sprintf("draw %d refused: %s", p.DrawID, refusal.Code),
+			Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: RefundsAccount(p.Currency), Amount: p.Amount}},
+		}); err != nil {
+			return EntryResult{}, fmt.Errorf("raffle: post refused payment: %w", err)
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, RefundArgs{PaymentID: pay.ID}, nil); err != nil {
+			return EntryResult{}, fmt.Errorf("raffle: schedule refund: %w", err)
+		}
+		if err := s.audit(ctx, tx, actor, "payment.refused", row.ID, p.Provider+":"+p.ExternalID, nil, pay); err != nil {
+			return EntryResult{}, err
+		}
+		return EntryResult{PaymentID: pay.ID, Refusal: refusal}, nil
+	}
+
+	d := fromRow(row)
+	if _, err := ledger.Post(ctx, tx, ledger.Transaction{
+		Key: ledgerKey(p.Provider, p.ExternalID), Kind: "entry",
+		Memo:     fmt.Sprintf("entry to draw %d", p.DrawID),
+		Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: ledger.PoolAccount(p.DrawID, p.Currency), Amount: p.Amount}},
+	}); err != nil {
+		if errors.Is(err, ledger.ErrInsufficientFunds) {
+			r := &Refusal{RefuseInsufficient}
+			return EntryResult{Refusal: r}, r
+		}
+		return EntryResult{}, fmt.Errorf("raffle: post entry: %w", err)
+	}
+	seq, err := q.IncrementEntries(ctx, tx, p.DrawID)
+	if err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: count entry: %w", err)
+	}
+	code, err := newEntryCode(ctx, tx, p.DrawID)
+	if err != nil {
+		return EntryResult{}, err
+	}
+	entry, err := q.InsertEntry(ctx, tx, dbq.InsertEntryParams{
+		RaffleID: p.DrawID, Seq: seq, TelegramID: p.UserID, Code: code, PaymentID: pay.ID, CreatedAt: now,
+	})
+	if err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: insert entry: %w", err)
+	}
+	if err := s.audit(ctx, tx, actor, "entry.create", d.ID, p.Provider+":"+p.ExternalID, nil, map[string]any{
+		"payment_id": pay.ID, "entry_id": entry.ID, "seq": seq, "code": code, "amount": p.Amount, "currency": p.Currency,
+	}); err != nil {
+		return EntryResult{}, err
+	}
+	if err := notify.Enqueue(ctx, tx, s.jobs, notify.Message{
+		EventKey: fmt.Sprintf("entry:%d", entry.ID), ChatID: p.UserID, Key: "entry.confirmed",
+		Args: map[string]i18n.Arg{"id": i18n.I(d.ID), "title": i18n.S(d.Title), "code": i18n.S(code)},
+	}); err != nil {
+		return EntryResult{}, err
+	}
+	if _, err := s.jobs.InsertTx(ctx, tx, DigestArgs{DrawID: d.ID}, digestOpts(now, s.digestInterval)); err != nil {
+		return EntryResult{}, fmt.Errorf("raffle: schedule digest: %w", err)
+	}
+	d.Entries = int(seq)
+	if d.Full() || (d.CloseMode == ModeInstant && d.Entries >= d.Min) {
+		if err := s.close(ctx, tx, d); err != nil {
+			return EntryResult{}, err
+		}
+	}
+	return EntryResult{PaymentID: pay.ID, Entered: true, Code: code, Seq: int(seq)}, nil
+}
+
+// replayPayment returns the recorded outcome of a payment seen before.
+func (s *Service) replayPayment(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult, bool, error) {
+	pay, err := q.GetPaymentByExternal(ctx, tx, dbq.GetPaymentByExternalParams{Provider: p.Provider, ExternalID: p.ExternalID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return EntryResult{}, false, nil
+	}
+	if err != nil {
+		return EntryResult{}, false, fmt.Errorf("raffle: look up payment: %w", err)
+	}
+	res := EntryResult{PaymentID: pay.ID, Replay: true}
+	entry, err := q.EntryByPayment(ctx, tx, pay.ID)
+	switch {
+	case err == nil:
+		res.Entered, res.Code, res.Seq = true, entry.Code, int(entry.Seq)
+	case errors.Is(err, pgx.ErrNoRows):
+		res.Refusal = &Refusal{pay.RefundReason}
+	default:
+		return EntryResult{}, false, fmt.Errorf("raffle: look up entry: %w", err)
+	}
+	return res, true, nil
+}
+
+// entryAlphabet is Crockford's base32: no I, L, O or U to misread.
+const entryAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// newEntryCode returns a random public code ("7KQF-2M9X") not yet used in the draw. The draw's
+// row is locked by the caller, so no other entry of the draw is being created meanwhile.
+func newEntryCode(ctx context.Context, tx pgx.Tx, drawID int64) (string, error) {
+	for range 10 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c := make([]byte, 0, 9)
+		for i, x := range b {
+			if i == 4 {
+				c = append(c, '-')
+			}
+			c = append(c, entryAlphabet[int(x)%len(entryAlphabet)])
+		}
+		code := string(c)
+		taken, err := q.EntryCodeExists(ctx, tx, dbq.EntryCodeExistsParams{RaffleID: drawID, Code: code})
+		if err != nil {
+			return "", fmt.Errorf("raffle: entry code: %w", err)
+		}
+		if !taken {
+			return code, nil
+		}
+	}
+	return "", errors.New("raffle: could not find a free entry code")
+}

@@ -1,0 +1,8 @@
+package raffle
+
+import "context"
+
+// DrawNow runs the draw step alone, as the draw job would, for crash tests.
+func (s *Service) DrawNow(ctx context.Context, id int64, sources map[string]Source) error {
+	return s.draw(ctx, id, sources)
+}

@@ -1,0 +1,223 @@
+// Package raffle is the life of a draw: creation, entries, close, the draw itself, settlement,
+// cancellation and refunds.
+//
+//	draft -> open -> drawing -> drawn -> settled
+//	            \-> cancelled -> refunded
+//
+// Every step that moves money does it in one database transaction together with the state
+// change, the audit row and the jobs it triggers, and every step is idempotent: a job that runs
+// twice, or resumes after a crash, finds the work done and does nothing. The package knows
+// nothing of Telegram or HTTP: randomness comes through Source, refunds through Refunder, and
+// messages go out as notify jobs.
+package raffle
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fairdraw/fairdraw/internal/db/dbq"
+)
+
+// Statuses of a draw.
+const (
+	StatusDraft     = "draft"
+	StatusOpen      = "open"
+	StatusDrawing   = "drawing"
+	StatusDrawn     = "drawn"
+	StatusSettled   = "settled"
+	StatusCancelled = "cancelled"
+	StatusRefunded  = "refunded"
+)
+
+// Close modes and randomness sources.
+const (
+	ModeDeadline    = "deadline"
+	ModeInstant     = "instant"
+	SourceRandomOrg = "randomorg"
+	SourceDrand     = "drand"
+)
+
+// Payment providers.
+const (
+	ProviderTelegram = "telegram"
+	ProviderYooKassa = "yookassa"
+	ProviderBalance  = "balance"
+)
+
+// Domain errors.
+var (
+	ErrNotFound = errors.New("raffle: not found")
+	ErrInvalid  = errors.New("raffle: invalid")
+	// ErrWrongState means the draw is not in a state that allows the operation.
+	ErrWrongState = errors.New("raffle: not allowed in this state")
+)
+
+// Refusal says why a payment cannot become an entry. Code is a stable reason code; the texts
+// shown to users are "reason.<Code>" in package i18n.
+type Refusal struct{ Code string }
+
+func (r *Refusal) Error() string { return "raffle: entry refused: " + r.Code }
+
+// Refusal codes.
+const (
+	RefuseClosed       = "draw_closed"
+	RefuseFull         = "draw_full"
+	RefuseUserLimit    = "user_limit"
+	RefuseDailyLimit   = "daily_limit"
+	RefuseAmount       = "amount"
+	RefuseBanned       = "banned"
+	RefuseNotFound     = "not_found"
+	RefusePaused       = "paused"
+	RefuseInsufficient = "insufficient"
+	RefuseCancelled    = "cancelled"
+)
+
+// Draw is a draw as shown by `fairdraw raffle show` (amounts in minor units).
+type Draw struct {
+	ID                int64      `json:"id"`
+	Title             string     `json:"title"`
+	Status            string     `json:"status"`
+	Currency          string     `json:"currency"`
+	Fee               int64      `json:"fee"`
+	Min               int        `json:"min"`
+	Max               *int       `json:"max"`
+	WinnersCount      int        `json:"winners_count"`
+	CommissionBP      int        `json:"commission_bp"`
+	Deadline          time.Time  `json:"deadline"`
+	CloseMode         string     `json:"close_mode"`
+	Source            string     `json:"source"`
+	MaxEntriesPerUser int        `json:"max_entries_per_user"`
+	Entries           int        `json:"entries"`
+	Pool              int64      `json:"pool"`
+	Winners           []Winner   `json:"winners"`
+	TicketID          string     `json:"ticket_id,omitempty"`
+	ListHash          string     `json:"list_hash,omitempty"`
+	DrandRound        uint64     `json:"drand_round,omitempty"`
+	EntriesPaused     bool       `json:"entries_paused"`
+	CancelReason      string     `json:"cancel_reason,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	ClosedAt          *time.Time `json:"closed_at,omitempty"`
+	SettledAt         *time.Time `json:"settled_at,omitempty"`
+}
+
+// Winner is one prize of a drawn draw.
+type Winner struct {
+	Position   int    `json:"position"`
+	TelegramID int64  `json:"telegram_id"`
+	EntryCode  string `json:"entry_code"`
+	Prize      int64  `json:"prize"`
+}
+
+// Open reports whether the draw takes entries now.
+func (d Draw) Open() bool { return d.Status == StatusOpen && !d.EntriesPaused }
+
+// Full reports whether the draw has reached its maximum.
+func (d Draw) Full() bool { return d.Max != nil && d.Entries >= *d.Max }
+
+func fromRow(r dbq.Raffle) Draw {
+	d := Draw{
+		ID: r.ID, Title: r.Title, Status: r.Status, Currency: r.Currency, Fee: r.Fee,
+		Min: int(r.MinParticipants), WinnersCount: int(r.WinnersCount), CommissionBP: int(r.CommissionBp),
+		Deadline: r.Deadline.UTC(), CloseMode: r.CloseMode, Source: r.Source, MaxEntriesPerUser: int(r.MaxEntriesPerUser),
+		Entries: int(r.EntriesCount), Pool: r.Fee * int64(r.EntriesCount), Winners: []Winner{},
+		TicketID: r.TicketID.String, ListHash: r.ListHash.String, EntriesPaused: r.EntriesPaused,
+		CancelReason: r.CancelReason, CreatedAt: r.CreatedAt.UTC(), ClosedAt: r.ClosedAt, SettledAt: r.SettledAt,
+	}
+	if r.MaxParticipants.Valid {
+		m := int(r.MaxParticipants.Int32)
+		d.Max = &m
+	}
+	if r.DrandRound.Valid {
+		d.DrandRound = uint64(r.DrandRound.Int64)
+	}
+	return d
+}
+
+// Params are what a new draw needs. Zero values take the documented defaults.
+type Params struct {
+	Title    string
+	Currency string // XTR or RUB
+	Fee      int64  // minor units, > 0
+	Min      int    // minimum participants, >= Winners
+	Max      int    // 0: no maximum
+	// Winners is k, the number of winners. Default 1.
+	Winners      int
+	CommissionBP int       // 0..10000
+	Deadline     time.Time // in the future
+	// Mode is deadline (draw at the deadline) or instant (draw once Min is reached). Default deadline.
+	Mode string
+	// Source is randomorg or drand. Default randomorg.
+	Source string
+	// MaxEntriesPerUser defaults to 1.
+	MaxEntriesPerUser int
+	// CreatedBy is the admin's Telegram id, 0 when created from the command line.
+	CreatedBy int64
+}
+
+// withDefaults fills defaults and validates p against now.
+func (p Params) withDefaults(now time.Time) (Params, error) {
+	if p.Winners == 0 {
+		p.Winners = 1
+	}
+	if p.Mode == "" {
+		p.Mode = ModeDeadline
+	}
+	if p.Source == "" {
+		p.Source = SourceRandomOrg
+	}
+	if p.MaxEntriesPerUser == 0 {
+		p.MaxEntriesPerUser = 1
+	}
+	p.Title = strings.TrimSpace(p.Title)
+	var problems []string
+	switch {
+	case p.Title == "":
+		problems = append(problems, "title: required")
+	case utf8.RuneCountInString(p.Title) > 100:
+		problems = append(problems, "title: at most 100 characters")
+	}
+	if p.Currency != "XTR" && p.Currency != "RUB" {
+		problems = append(problems, "currency: XTR or RUB")
+	}
+	switch {
+	case p.Fee <= 0:
+		problems = append(problems, "fee: must be positive (minor units: Stars or kopecks)")
+	case p.Currency == "XTR" && p.Fee > 100000:
+		problems = append(problems, "fee: at most 100000 Stars")
+	case p.Currency == "RUB" && p.Fee < 100:
+		problems = append(problems, "fee: at least 100 kopecks (1 ruble)")
+	case p.Currency == "RUB" && p.Fee > 100_000_00:
+		problems = append(problems, "fee: at most 100000 rubles")
+	}
+	if p.Min < 1 || p.Min > 1_000_000 {
+		problems = append(problems, "min: between 1 and 1000000")
+	}
+	if p.Max != 0 && p.Max < p.Min {
+		problems = append(problems, "max: must be at least min")
+	}
+	if p.Winners < 1 || p.Winners > p.Min {
+		problems = append(problems, "winners: between 1 and min")
+	}
+	if p.CommissionBP < 0 || p.CommissionBP > 10000 {
+		problems = append(problems, "commission-bp: between 0 and 10000")
+	}
+	if !p.Deadline.After(now) {
+		problems = append(problems, "deadline: must be in the future")
+	}
+	if p.Mode != ModeDeadline && p.Mode != ModeInstant {
+		problems = append(problems, "mode: deadline or instant")
+	}
+	if p.Source != SourceRandomOrg && p.Source != SourceDrand {
+		problems = append(problems, "source: randomorg or drand")
+	}
+	if p.MaxEntriesPerUser < 1 {
+		problems = append(problems, "max entries per user: at least 1")
+	}
+	if len(problems) > 0 {
+		return p, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	return p, nil
+}

@@ -1,0 +1,263 @@
+package raffle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/notify"
+)
+
+var q = dbq.New()
+
+// Service runs draws. It is safe for concurrent use.
+type Service struct {
+	pool             *pgxpool.Pool
+	jobs             *river.Client[pgx.Tx]
+	now              func() time.Time
+	logger           *slog.Logger
+	maxEntriesPerDay int
+	proofURL         func(id int64) string
+	admins           []int64
+	digestInterval   time.Duration
+}
+
+// Config configures a Service.
+type Config struct {
+	Pool *pgxpool.Pool
+	// Jobs is River's client, used to insert jobs inside transactions.
+	Jobs   *river.Client[pgx.Tx]
+	Logger *slog.Logger
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// MaxEntriesPerDay is how many entries one user may buy per UTC day. Defaults to 20.
+	MaxEntriesPerDay int
+	// PublicURL is the base of proof links ("https://draws.example"); empty leaves links relative.
+	PublicURL string
+	// AdminIDs receive alerts.
+	AdminIDs []int64
+	// DigestInterval is the least time between two "new participants" digests of one draw.
+	// Defaults to 10 minutes.
+	DigestInterval time.Duration
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxEntriesPerDay == 0 {
+		c.MaxEntriesPerDay = 20
+	}
+	if c.DigestInterval == 0 {
+		c.DigestInterval = 10 * time.Minute
+	}
+	return &Service{
+		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, admins: c.AdminIDs,
+		digestInterval: c.DigestInterval,
+		proofURL:       func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
+	}
+}
+
+// ProofURL is the public page of a draw.
+func (s *Service) ProofURL(id int64) string { return s.proofURL(id) }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Pool is the database pool.
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+
+// Create creates a draw and opens it: its deadline job is scheduled and, for Random.org, its
+// ticket is requested, all in the transaction that inserts it. actor is who did it for the
+// audit log ("cli", "admin:<id>").
+func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, error) {
+	now := s.now()
+	p, err := p.withDefaults(now)
+	if err != nil {
+		return Draw{}, err
+	}
+	var d Draw
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		params := dbq.InsertRaffleParams{
+			Title: p.Title, Currency: p.Currency, Fee: p.Fee, MinParticipants: int32(p.Min),
+			WinnersCount: int32(p.Winners), CommissionBp: int32(p.CommissionBP), Deadline: p.Deadline,
+			CloseMode: p.Mode, Source: p.Source, MaxEntriesPerUser: int32(p.MaxEntriesPerUser),
+			Status: StatusOpen, CreatedAt: now, OpenedAt: &now,
+		}
+		if p.Max > 0 {
+			params.MaxParticipants = pgtype.Int4{Int32: int32(p.Max), Valid: true}
+		}
+		if p.CreatedBy != 0 {
+			params.CreatedBy = pgtype.Int8{Int64: p.CreatedBy, Valid: true}
+		}
+		row, err := q.InsertRaffle(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("raffle: insert: %w", err)
+		}
+		d = fromRow(row)
+		if err := s.audit(ctx, tx, actor, "raffle.create", d.ID, "", nil, d); err != nil {
+			return err
+		}
+		return s.scheduleOpen(ctx, tx, d)
+	})
+	return d, err
+}
+
+// scheduleOpen inserts the jobs of a draw that has just opened.
+func (s *Service) scheduleOpen(ctx context.Context, tx pgx.Tx, d Draw) error {
+	jobs := []river.InsertManyParams{
+		{Args: DeadlineArgs{DrawID: d.ID}, InsertOpts: &river.InsertOpts{ScheduledAt: d.Deadline}},
+		{Args: FanoutArgs{DrawID: d.ID, Event: FanoutOpened}},
+	}
+	if d.Source == SourceRandomOrg {
+		jobs = append(jobs, river.InsertManyParams{Args: TicketArgs{DrawID: d.ID}})
+	}
+	if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("raffle: schedule: %w", err)
+	}
+	return nil
+}
+
+// Get returns a draw with its winners.
+func (s *Service) Get(ctx context.Context, id int64) (Draw, error) {
+	return get(ctx, s.pool, id)
+}
+
+func get(ctx context.Context, conn dbq.DBTX, id int64) (Draw, error) {
+	row, err := q.GetRaffle(ctx, conn, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Draw{}, fmt.Errorf("%w: draw %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return Draw{}, fmt.Errorf("raffle: get %d: %w", id, err)
+	}
+	d := fromRow(row)
+	if err := addWinners(ctx, conn, &d); err != nil {
+		return Draw{}, err
+	}
+	return d, nil
+}
+
+func addWinners(ctx context.Context, conn dbq.DBTX, d *Draw) error {
+	if d.Status != StatusDrawn && d.Status != StatusSettled {
+		return nil
+	}
+	ws, err := q.RaffleWinners(ctx, conn, d.ID)
+	if err != nil {
+		return fmt.Errorf("raffle: winners of %d: %w", d.ID, err)
+	}
+	for _, w := range ws {
+		d.Winners = append(d.Winners, Winner{Position: int(w.Position), TelegramID: w.TelegramID, EntryCode: w.EntryCode, Prize: w.Prize})
+	}
+	return nil
+}
+
+// List returns every draw, oldest first.
+func (s *Service) List(ctx context.Context) ([]Draw, error) {
+	rows, err := q.ListRaffles(ctx, s.pool)
+	if err != nil {
+		return nil, fmt.Errorf("raffle: list: %w", err)
+	}
+	out := make([]Draw, 0, len(rows))
+	for _, r := range rows {
+		d := fromRow(r)
+		if err := addWinners(ctx, s.pool, &d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ListByStatus returns the draws in any of statuses, by deadline.
+func (s *Service) ListByStatus(ctx context.Context, statuses ...string) ([]Draw, error) {
+	rows, err := q.ListRafflesByStatus(ctx, s.pool, statuses)
+	if err != nil {
+		return nil, fmt.Errorf("raffle: list by status: %w", err)
+	}
+	out := make([]Draw, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, fromRow(r))
+	}
+	return out, nil
+}
+
+// SetPaused stops (or resumes) accepting entries of an open draw.
+func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor string) error {
+	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		row, err := q.LockRaffle(ctx, tx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: draw %d", ErrNotFound, id)
+		}
+		if err != nil {
+			return fmt.Errorf("raffle: lock: %w", err)
+		}
+		if row.Status != StatusOpen {
+			return fmt.Errorf("%w: draw %d is %s", ErrWrongState, id, row.Status)
+		}
+		if err := q.SetRafflePaused(ctx, tx, dbq.SetRafflePausedParams{ID: id, Paused: paused}); err != nil {
+			return fmt.Errorf("raffle: pause: %w", err)
+		}
+		return s.audit(ctx, tx, actor, "raffle.pause", id, "", map[string]bool{"paused": row.EntriesPaused}, map[string]bool{"paused": paused})
+	})
+}
+
+// audit appends one row to the audit log inside tx.
+func (s *Service) audit(ctx context.Context, tx pgx.Tx, actor, action string, drawID int64, subject string, before, after any) error {
+	return Audit(ctx, tx, s.now(), actor, action, drawID, subject, before, after)
+}
+
+// Audit appends one row to the append-only audit log inside tx. drawID 0 means none.
+func Audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, drawID int64, subject string, before, after any) error {
+	enc := func(v any) ([]byte, error) {
+		if v == nil {
+			return nil, nil
+		}
+		return json.Marshal(v)
+	}
+	b, err := enc(before)
+	if err != nil {
+		return fmt.Errorf("raffle: audit: %w", err)
+	}
+	a, err := enc(after)
+	if err != nil {
+		return fmt.Errorf("raffle: audit: %w", err)
+	}
+	p := dbq.InsertAuditParams{At: at, Actor: actor, Action: action, Subject: subject, Before: b, After: a}
+	if drawID != 0 {
+		p.RaffleID = pgtype.Int8{Int64: drawID, Valid: true}
+	}
+	if err := q.InsertAudit(ctx, tx, p); err != nil {
+		return fmt.Errorf("raffle: audit: %w", err)
+	}
+	return nil
+}
+
+// alert tells every admin about something that needs a person, through the message queue.
+func (s *Service) alert(ctx context.Context, tx pgx.Tx, event, key string, args map[string]i18n.Arg) error {
+	msgs := make([]notify.Message, 0, len(s.admins))
+	for _, id := range s.admins {
+		msgs = append(msgs, notify.Message{EventKey: "alert:" + event, ChatID: id, Key: key, Args: args, Priority: notify.PriorityPersonal})
+	}
+	return notify.Enqueue(ctx, tx, s.jobs, msgs...)
+}
+
+// Alert sends an alert to admins in its own transaction.
+func (s *Service) Alert(ctx context.Context, event, key string, args map[string]i18n.Arg) error {
+	if len(s.admins) == 0 {
+		return nil
+	}
+	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.alert(ctx, tx, event, key, args) })
+}

@@ -1,0 +1,97 @@
+package raffle
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fairdraw/fairdraw/internal/fairness"
+	"github.com/fairdraw/fairdraw/internal/fairness/drand"
+	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
+)
+
+// RandomOrg draws with Random.org's signed integers, bound to the draw by userData and to the
+// ticket published when the draw opened. Every result is checked against the pinned key and the
+// request before it is used.
+type RandomOrg struct {
+	Client *randomorg.Client
+	Key    *rsa.PublicKey
+}
+
+// Ticket creates a ticket.
+func (r RandomOrg) Ticket(ctx context.Context) (string, error) { return r.Client.CreateTicket(ctx) }
+
+// Draw asks for k distinct integers in [0, n-1]. If the ticket was already used (a crash after
+// Random.org answered and before the result was recorded), the result that used it is fetched
+// with getTicket: the same checks then prove it is this draw's result.
+func (r RandomOrg) Draw(ctx context.Context, in DrawInput) (Outcome, error) {
+	req := fairness.RandomOrgRequest(in.DrawID, in.N, in.K, in.ListHash, in.TicketID)
+	res, err := r.Client.GenerateSignedIntegers(ctx, req)
+	if rpcErr, ok := errors.AsType[*randomorg.RPCError](err); ok && rpcErr.Code == randomorg.CodeTicketUsed && in.TicketID != "" {
+		t, terr := r.Client.GetTicket(ctx, in.TicketID)
+		if terr != nil {
+			return Outcome{}, fmt.Errorf("raffle: ticket %s was used; fetching its result: %w", in.TicketID, terr)
+		}
+		if t.Result == nil {
+			return Outcome{}, fmt.Errorf("%w: ticket %s was used but shows no result", ErrBadEvidence, in.TicketID)
+		}
+		res, err = t.Result, nil
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("raffle: random.org: %w", err)
+	}
+	if err := randomorg.CheckResult(res, req, r.Key, r.Client.HashedAPIKey()); err != nil {
+		return Outcome{}, fmt.Errorf("%w: %w", ErrBadEvidence, err)
+	}
+	return Outcome{
+		Indices: res.Data, RandomRaw: res.Random, Signature: res.Signature,
+		TicketID: in.TicketID, HashedAPIKey: r.Client.HashedAPIKey(),
+	}, nil
+}
+
+// Drand draws with the drand quicknet beacon of the round fixed at close: the beacon's BLS
+// signature is verified, its randomness seeds the published selection rule.
+type Drand struct {
+	Client *drand.Client
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+}
+
+// Ticket: drand has none; the round fixed at close plays its part.
+func (Drand) Ticket(context.Context) (string, error) { return "", nil }
+
+// Draw fetches and verifies the round's beacon and selects the winners from it.
+func (d Drand) Draw(ctx context.Context, in DrawInput) (Outcome, error) {
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	chain := d.Client.Chain
+	if chain.Hash == "" {
+		chain = drand.Quicknet()
+	}
+	if at := chain.TimeOfRound(in.DrandRound); now().Before(at) {
+		return Outcome{}, &NotYetError{Until: at}
+	}
+	b, err := d.Client.Beacon(ctx, in.DrandRound)
+	switch {
+	case errors.Is(err, drand.ErrNotYet):
+		return Outcome{}, &NotYetError{Until: now().Add(chain.Period)}
+	case errors.Is(err, drand.ErrBadSignature):
+		return Outcome{}, fmt.Errorf("%w: %w", ErrBadEvidence, err)
+	case err != nil:
+		return Outcome{}, fmt.Errorf("raffle: drand: %w", err)
+	}
+	seed, err := fairness.DrandSeed(strconv.FormatInt(in.DrawID, 10), in.ListHash, b.Randomness[:])
+	if err != nil {
+		return Outcome{}, fmt.Errorf("raffle: drand seed: %w", err)
+	}
+	idx, err := fairness.SelectFromSeed(seed, in.N, in.K)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("raffle: drand selection: %w", err)
+	}
+	return Outcome{Indices: idx, DrandRound: b.Round, DrandSig: b.Signature}, nil
+}
