@@ -19,6 +19,26 @@ const (
 	EN = "en"
 )
 
+// catalog holds every text: one map per area, each in its own file. Both languages must have
+// the same keys with the same placeholders (a test checks), and no key may be defined twice.
+// Never use the words for games of chance in a text: fairdraw runs prize draws.
+var catalog = mergeCatalogs(coreTexts, rublesTexts, adminTexts, notifyTexts)
+
+func mergeCatalogs(parts ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{RU: {}, EN: {}}
+	for _, part := range parts {
+		for lang, texts := range part {
+			for k, v := range texts {
+				if _, dup := out[lang][k]; dup {
+					panic("i18n: text key defined twice: " + k) // caught by the package's tests
+				}
+				out[lang][k] = v
+			}
+		}
+	}
+	return out
+}
+
 // Lang maps a Telegram language_code to one of ours.
 func Lang(telegramLanguage string) string {
 	if strings.HasPrefix(strings.ToLower(telegramLanguage), "en") {

@@ -1,8 +1,7 @@
 package i18n
 
-// catalog holds every text. Both languages must have the same keys with the same placeholders
-// (a test checks). Never use the words for games of chance here: fairdraw runs prize draws.
-var catalog = map[string]map[string]string{
+// coreTexts are the texts of the bot's menus, entries, draws and results.
+var coreTexts = map[string]map[string]string{
 	RU: {
 		"noun.participants": "участник|участника|участников",
 		"noun.entries":      "участие|участия|участий",
