@@ -72,6 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = e.printConfig(rest)
 	case "ledger":
 		err = e.ledger(ctx, rest)
+	case "raffle":
+		err = e.raffle(ctx, rest)
+	case "proof":
+		err = e.proof(ctx, rest)
+	case "verify":
+		err = e.verify(rest)
+	case "audit":
+		err = e.audit(ctx, rest)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}

@@ -55,6 +55,7 @@ var coreTexts = map[string]map[string]string{
 		"reason.wrong_user":   "этот счёт выставлен другому пользователю",
 		"reason.insufficient": "на балансе недостаточно средств",
 		"reason.currency_off": "оплата в этой валюте сейчас не принимается",
+		"reason.internal":     "временная ошибка, попробуйте ещё раз через минуту",
 
 		"precheckout.error": "Оплата не принята: {reason}. Деньги не списаны.",
 
@@ -161,6 +162,7 @@ var coreTexts = map[string]map[string]string{
 		"reason.wrong_user":   "this invoice was issued to another user",
 		"reason.insufficient": "your balance is too low",
 		"reason.currency_off": "payments in this currency are not accepted now",
+		"reason.internal":     "a temporary error, please try again in a minute",
 
 		"precheckout.error": "Payment not accepted: {reason}. You have not been charged.",
 

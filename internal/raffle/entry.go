@@ -25,6 +25,9 @@ type Payment struct {
 	UserID     int64
 	Currency   string
 	Amount     int64
+	// Refuse, when set, is a refusal code decided before Enter (an invoice paid by someone other
+	// than the user it was issued to): the payment is recorded and refunded with that reason.
+	Refuse string
 }
 
 // EntryResult says what became of a Payment.
@@ -154,6 +157,9 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		if !errors.As(err, &refusal) {
 			return EntryResult{}, err
 		}
+	}
+	if p.Refuse != "" && p.Provider != ProviderBalance {
+		refusal = &Refusal{p.Refuse}
 	}
 	if refusal != nil && p.Provider == ProviderBalance {
 		return EntryResult{Refusal: refusal}, refusal

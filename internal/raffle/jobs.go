@@ -93,8 +93,8 @@ func (FanoutArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 25}
 }
 
-// DigestArgs tells a draw's participants how many joined since the last digest. At most one
-// is pending per draw, scheduled one digest interval after the join that created it.
+// DigestArgs tells a draw's participants how many joined since the last digest. Joins share
+// one job per period (digestOpts); the digests of a draw go out at least one interval apart.
 type DigestArgs struct {
 	DrawID int64 `json:"draw_id"`
 }
@@ -288,17 +288,22 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 	return nil
 }
 
-// digest tells every participant of an open draw how many joined since the last digest.
+// digest tells every participant of an open draw how many joined since the last digest, at
+// most once per digest interval: a digest job that comes sooner (one per period may be
+// pending, see digestOpts) snoozes until the interval since the last digest is over, and one
+// that finds nobody new does nothing. The count, the time and the messages commit together
+// under the draw's lock, so entries and digests never miss or repeat a join.
 func (wk *Workers) digest(ctx context.Context, drawID int64) error {
 	s := wk.Service
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	var wait time.Duration
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		row, err := q.LockRaffle(ctx, tx, drawID)
 		if err != nil {
 			return fmt.Errorf("raffle: digest: %w", err)
 		}
-		stateKey := fmt.Sprintf("digest:%d", drawID)
+		countKey, atKey := fmt.Sprintf("digest:%d", drawID), fmt.Sprintf("digest:%d:at", drawID)
 		last := int64(0)
-		if v, err := q.GetBotState(ctx, tx, stateKey); err == nil {
+		if v, err := q.GetBotState(ctx, tx, countKey); err == nil {
 			last, _ = strconv.ParseInt(v, 10, 64)
 		} else if !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("raffle: digest state: %w", err)
@@ -307,7 +312,19 @@ func (wk *Workers) digest(ctx context.Context, drawID int64) error {
 		if row.Status != StatusOpen || total <= last {
 			return nil
 		}
-		if err := q.SetBotState(ctx, tx, dbq.SetBotStateParams{Key: stateKey, Value: strconv.FormatInt(total, 10)}); err != nil {
+		now := s.now()
+		if v, err := q.GetBotState(ctx, tx, atKey); err == nil {
+			if at, perr := time.Parse(time.RFC3339Nano, v); perr == nil && now.Before(at.Add(s.digestInterval)) {
+				wait = at.Add(s.digestInterval).Sub(now)
+				return nil
+			}
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("raffle: digest state: %w", err)
+		}
+		if err := q.SetBotState(ctx, tx, dbq.SetBotStateParams{Key: countKey, Value: strconv.FormatInt(total, 10)}); err != nil {
+			return fmt.Errorf("raffle: digest state: %w", err)
+		}
+		if err := q.SetBotState(ctx, tx, dbq.SetBotStateParams{Key: atKey, Value: now.UTC().Format(time.RFC3339Nano)}); err != nil {
 			return fmt.Errorf("raffle: digest state: %w", err)
 		}
 		entries, err := q.RaffleEntries(ctx, tx, drawID)
@@ -331,13 +348,27 @@ func (wk *Workers) digest(ctx context.Context, drawID int64) error {
 		}
 		return notify.Enqueue(ctx, tx, s.jobs, msgs...)
 	})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	return nil
 }
 
-// digestOpts schedules the digest one interval ahead; while one is pending, no other is added.
+// digestOpts schedules the digest one interval after the join that asks for it.
+//
+// Joins whose digest would fall in the same period (the interval, at least River's minimum of
+// a second) share one job. That job runs after its period has begun, so after every join that
+// shares it: a join is never folded into a job that has already counted. (Unique by arguments
+// alone would fold a join into a running digest that has already read the count, and that
+// join would wait for the next one to be told.) Two periods may each have a job pending;
+// digest keeps them one interval apart.
 func digestOpts(now time.Time, interval time.Duration) *river.InsertOpts {
 	return &river.InsertOpts{
 		ScheduledAt: now.Add(interval),
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: max(interval, time.Second), ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled,
 			rivertype.JobStateRetryable, rivertype.JobStateRunning,
 		}},

@@ -73,6 +73,8 @@ const (
 	RefusePaused       = "paused"
 	RefuseInsufficient = "insufficient"
 	RefuseCancelled    = "cancelled"
+	RefuseWrongUser    = "wrong_user"
+	RefuseCurrencyOff  = "currency_off"
 )
 
 // Draw is a draw as shown by `fairdraw raffle show` (amounts in minor units).

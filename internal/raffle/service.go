@@ -219,8 +219,9 @@ func (s *Service) audit(ctx context.Context, tx pgx.Tx, actor, action string, dr
 	return Audit(ctx, tx, s.now(), actor, action, drawID, subject, before, after)
 }
 
-// Audit appends one row to the append-only audit log inside tx. drawID 0 means none.
-func Audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, drawID int64, subject string, before, after any) error {
+// Audit appends one row to the append-only audit log, inside the caller's transaction when conn
+// is one. drawID 0 means none.
+func Audit(ctx context.Context, conn dbq.DBTX, at time.Time, actor, action string, drawID int64, subject string, before, after any) error {
 	enc := func(v any) ([]byte, error) {
 		if v == nil {
 			return nil, nil
@@ -239,7 +240,7 @@ func Audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, d
 	if drawID != 0 {
 		p.RaffleID = pgtype.Int8{Int64: drawID, Valid: true}
 	}
-	if err := q.InsertAudit(ctx, tx, p); err != nil {
+	if err := q.InsertAudit(ctx, conn, p); err != nil {
 		return fmt.Errorf("raffle: audit: %w", err)
 	}
 	return nil

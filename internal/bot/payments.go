@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/mymmrac/telego"
+
+	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/stars"
+	"github.com/fairdraw/fairdraw/internal/raffle"
+)
+
+// sendInvoice sends the Stars invoice of a draw, after checking the user may enter it, so
+// nobody is invoiced for an entry that would only be refunded.
+func (b *Bot) sendInvoice(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
+	l := lang(&cb.From)
+	d, ok, err := b.getDraw(ctx, drawID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
+	}
+	if d.Currency != "XTR" || !b.currencies["XTR"] {
+		return b.answer(ctx, cb, i18n.T(l, "pay.xtr_disabled"), true)
+	}
+	if err := b.draws.CheckEntry(ctx, d.ID, cb.From.ID, d.Currency, d.Fee); err != nil {
+		if r, ok := errors.AsType[*raffle.Refusal](err); ok {
+			return b.answer(ctx, cb, i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+r.Code)), true)
+		}
+		return err
+	}
+	payload := stars.Payload{DrawID: d.ID, UserID: cb.From.ID, Amount: d.Fee}
+	_, err = b.api.SendInvoice(ctx, &telego.SendInvoiceParams{
+		ChatID:      telego.ChatID{ID: cb.From.ID},
+		Title:       truncate(i18n.T(l, "invoice.title", "id", d.ID), 32),
+		Description: truncate(i18n.T(l, "invoice.desc", "title", d.Title, "deadline", i18n.FormatTime(l, d.Deadline)), 255),
+		Payload:     payload.String(),
+		Currency:    "XTR",
+		Prices:      []telego.LabeledPrice{{Label: i18n.T(l, "invoice.label"), Amount: int(d.Fee)}},
+	})
+	if err != nil {
+		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
+		return fmt.Errorf("bot: send invoice: %w", err)
+	}
+	return b.answer(ctx, cb, "", false)
+}
+
+// onPreCheckout answers a pre-checkout query: ok only if the payload is ours and issued to this
+// payer, the amount and currency match, and the draw can take this user's entry now.
+func (b *Bot) onPreCheckout(ctx context.Context, pq *telego.PreCheckoutQuery) error {
+	start := time.Now()
+	defer func() { b.metrics.precheckout.Observe(time.Since(start).Seconds()) }()
+	// Telegram gives 10 seconds; answer within a few whatever happens below.
+	ctx, cancel := context.WithTimeout(ctx, 7*time.Second)
+	defer cancel()
+	reason := b.precheckoutRefusal(ctx, pq)
+	params := &telego.AnswerPreCheckoutQueryParams{PreCheckoutQueryID: pq.ID, Ok: reason == ""}
+	if reason != "" {
+		l := lang(&pq.From)
+		params.ErrorMessage = i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+reason))
+		b.logger.Info("pre-checkout refused", slog.Int64("user_id", pq.From.ID), slog.String("reason", reason), slog.String("payload", pq.InvoicePayload))
+	}
+	if err := b.api.AnswerPreCheckoutQuery(context.WithoutCancel(ctx), params); err != nil {
+		// Too late or unknown: Telegram fails the payment itself, and no money moved.
+		b.logger.Warn("pre-checkout answer refused", slog.String("query_id", pq.ID), slog.Any("error", err))
+	}
+	return nil
+}
+
+func (b *Bot) precheckoutRefusal(ctx context.Context, pq *telego.PreCheckoutQuery) string {
+	p, err := stars.ParsePayload(pq.InvoicePayload)
+	switch {
+	case err != nil:
+		return raffle.RefuseNotFound
+	case p.UserID != pq.From.ID:
+		return raffle.RefuseWrongUser
+	case pq.Currency != "XTR" || int64(pq.TotalAmount) != p.Amount:
+		return raffle.RefuseAmount
+	case !b.currencies["XTR"]:
+		return raffle.RefuseCurrencyOff
+	}
+	err = b.draws.CheckEntry(ctx, p.DrawID, pq.From.ID, pq.Currency, int64(pq.TotalAmount))
+	if r, ok := errors.AsType[*raffle.Refusal](err); ok {
+		return r.Code
+	}
+	if err != nil {
+		// The database is not answering: better to refuse than to take money we cannot book.
+		b.logger.Error("pre-checkout check failed", slog.Any("error", err))
+		return "internal"
+	}
+	return ""
+}
+
+// onSuccessfulPayment books a Stars payment: one entry, or one refund, in the transaction that
+// also marks the update processed. The confirmation or the refund notice is queued with it.
+func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.Message) error {
+	sp := m.SuccessfulPayment
+	if m.From == nil || sp.TelegramPaymentChargeID == "" {
+		b.metrics.malformed.Inc()
+		b.logger.Error("successful_payment without payer or charge id", slog.Int("update_id", updateID))
+		return nil
+	}
+	pay := raffle.Payment{
+		Provider: raffle.ProviderTelegram, ExternalID: sp.TelegramPaymentChargeID, UserID: m.From.ID,
+		Currency: sp.Currency, Amount: int64(sp.TotalAmount),
+	}
+	p, err := stars.ParsePayload(sp.InvoicePayload)
+	switch {
+	case err != nil:
+		pay.Refuse = raffle.RefuseNotFound
+	case p.UserID != m.From.ID:
+		pay.DrawID, pay.Refuse = p.DrawID, raffle.RefuseWrongUser
+	default:
+		pay.DrawID = p.DrawID
+	}
+	if pay.Currency != "XTR" || pay.Amount <= 0 {
+		b.metrics.malformed.Inc()
+		b.logger.Error("successful_payment that is not Stars", slog.String("currency", pay.Currency), slog.Int64("amount", pay.Amount))
+		return nil
+	}
+	var res raffle.EntryResult
+	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := q.ClaimUpdate(ctx, tx, dbq.ClaimUpdateParams{UpdateID: int64(updateID), ProcessedAt: b.now()}); err != nil {
+			return fmt.Errorf("bot: claim update: %w", err)
+		}
+		var err error
+		res, err = b.draws.Enter(ctx, tx, pay)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bot: book payment %s: %w", sp.TelegramPaymentChargeID, err)
+	}
+	switch {
+	case res.Replay:
+		b.metrics.payments.WithLabelValues("replay").Inc()
+	case res.Entered:
+		b.metrics.payments.WithLabelValues("entered").Inc()
+	default:
+		b.metrics.payments.WithLabelValues("refused").Inc()
+	}
+	return nil
+}
+
+// payFromBalance pays an entry from the user's in-bot balance: the same rules and the same
+// single transaction as a Stars payment, keyed by the button press.
+func (b *Bot) payFromBalance(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
+	l := lang(&cb.From)
+	d, ok, err := b.getDraw(ctx, drawID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
+	}
+	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := b.draws.Enter(ctx, tx, raffle.Payment{
+			Provider: raffle.ProviderBalance, ExternalID: "cb-" + cb.ID, DrawID: d.ID, UserID: cb.From.ID,
+			Currency: d.Currency, Amount: d.Fee,
+		})
+		return err
+	})
+	if r, ok := errors.AsType[*raffle.Refusal](err); ok {
+		return b.answer(ctx, cb, i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+r.Code)), true)
+	}
+	if err != nil {
+		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
+		return err
+	}
+	return b.answer(ctx, cb, "", false)
+}
+
+// payRubles opens a YooKassa payment for a ruble draw and gives the user the page's link.
+func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, drawID int64) error {
+	l := lang(&cb.From)
+	if b.rubles == nil || !b.currencies["RUB"] {
+		return b.answer(ctx, cb, i18n.T(l, "pay.rub_disabled"), true)
+	}
+	d, ok, err := b.getDraw(ctx, drawID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
+	}
+	url, err := b.rubles.StartPayment(ctx, d.ID, cb.From.ID)
+	if r, ok := errors.AsType[*raffle.Refusal](err); ok {
+		return b.answer(ctx, cb, i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+r.Code)), true)
+	}
+	if err != nil {
+		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
+		return err
+	}
+	kb := rows([]telego.InlineKeyboardButton{{Text: i18n.T(l, "pay.rub", "fee", i18n.Money(l, d.Fee, d.Currency)), URL: url}}, backRow(l))
+	if err := b.send(ctx, chatID, i18n.T(l, "pay.rub_hint"), kb); err != nil {
+		return err
+	}
+	return b.answer(ctx, cb, "", false)
+}
+
+func (b *Bot) auditDenied(ctx context.Context, userID int64, what string) error {
+	return raffle.Audit(ctx, b.pool, b.now(), fmt.Sprintf("user:%d", userID), "admin.denied", 0, what, nil, nil)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
