@@ -267,4 +267,3 @@ func (e *env) audit(ctx context.Context, args []string) error {
 	}
 	return nil
 }
-

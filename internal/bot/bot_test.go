@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
@@ -508,4 +507,3 @@ func TestRaceTwoHundredPayersForFifty(t *testing.T) {
 	}
 	f.rt.LedgerOK(t)
 }
-

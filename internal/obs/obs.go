@@ -54,7 +54,9 @@ type sentryHandler struct {
 	attrs []slog.Attr
 }
 
-func (h *sentryHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+func (h *sentryHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
 
 func (h *sentryHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
