@@ -17,7 +17,6 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/fairness"
-	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -127,6 +126,9 @@ func (e *env) raffleCreate(ctx context.Context, args []string) error {
 	if *title == "" {
 		*title = "Розыгрыш"
 	}
+	if *source == raffle.SourceRandomOrg && e.cfg.RandomOrgAPIKey == "" {
+		return fmt.Errorf("%w: raffle create: --source randomorg needs RANDOM_ORG_API_KEY (or use --source drand)", errUsage)
+	}
 	if *currency != "" && !e.cfg.Accepts(*currency) {
 		return fmt.Errorf("%w: raffle create: --currency %s is not in CURRENCIES", errUsage, *currency)
 	}
@@ -206,14 +208,8 @@ func (e *env) verify(args []string) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	keys := fairness.DefaultKeys()
-	if e.cfg.RandomOrgPublicKey != "" {
-		pem, err := os.ReadFile(e.cfg.RandomOrgPublicKey)
-		if err != nil {
-			return fmt.Errorf("RANDOM_ORG_PUBLIC_KEY: %w", err)
-		}
-		if keys.RandomOrg, err = randomorg.LoadPublicKey(pem); err != nil {
-			return fmt.Errorf("RANDOM_ORG_PUBLIC_KEY: %w", err)
-		}
+	if keys.RandomOrg, err = e.randomOrgKey(); err != nil {
+		return err
 	}
 	report, err := fairness.VerifyFile(data, keys)
 	fmt.Fprint(e.stdout, report.String())

@@ -2,19 +2,34 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/fairness/drand"
+	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
+	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/obs"
+	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/payment/stars"
+	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
 
@@ -59,18 +74,63 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 
 	registry := obs.NewRegistry()
-	handler := web.NewHandler(web.Deps{
+	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, nil, logger)
+	if err != nil {
+		return err
+	}
+
+	// Jobs: one River client works the draw, refund, send and ops queues.
+	workers := river.NewWorkers()
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:  logger,
+		Workers: workers,
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 10},
+			notify.QueueName:   {MaxWorkers: 20},
+		},
+		PeriodicJobs: ops.PeriodicJobs(),
+	})
+	if err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	draws := raffle.New(raffle.Config{
+		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
+		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
+	})
+	sources, err := e.sources(logger)
+	if err != nil {
+		return err
+	}
+	(&raffle.Workers{
+		Service: draws, Logger: logger, Sources: sources,
+		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}},
+	}).Register(workers)
+	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
+		Pool: pool, Sender: telegram.NewSender(api), Logger: logger,
+		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
+	}))
+	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
+
+	b := bot.New(bot.Config{
+		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
+		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry,
+	})
+
+	deps := web.Deps{
 		Logger:   logger,
 		Registry: registry,
 		Ready: map[string]web.Pinger{
 			"postgres": web.PingFunc(pool.Ping),
 			"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 		},
-	})
-
+		Public: web.NewPublic(draws, logger),
+	}
+	if e.cfg.TelegramMode == config.ModeWebhook {
+		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
+	}
 	srv := &http.Server{
 		Addr:              e.cfg.HTTPAddr,
-		Handler:           handler,
+		Handler:           web.NewHandler(deps),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -80,16 +140,38 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", e.cfg.HTTPAddr, err)
 	}
+
+	// Start: workers first, then intake.
+	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("river: start: %w", err)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version))
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	var intake sync.WaitGroup
+	switch e.cfg.TelegramMode {
+	case config.ModeWebhook:
+		if err := b.SetWebhook(ctx, e.cfg.PublicURL+"/webhooks/telegram", e.cfg.TelegramWebhookSecret); err != nil {
+			logger.Error("set webhook", slog.Any("error", err))
+		}
+	default:
+		poller := &bot.Poller{Bot: b, Pool: pool, APIURL: e.cfg.TelegramAPIURL, Token: e.cfg.BotToken, HTTP: &http.Client{}, Logger: logger}
+		intake.Go(func() { _ = poller.Run(intakeCtx) })
+	}
+	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version),
+		slog.String("telegram_mode", e.cfg.TelegramMode), slog.Any("currencies", e.cfg.Currencies))
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
+		stopIntake()
+		intake.Wait()
+		stopRiver(jobs, logger)
 		return fmt.Errorf("http: %w", err)
 	}
 	logger.Info("shutting down")
+	// 1. Intake: no new updates or webhooks.
+	stopIntake()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -98,6 +180,57 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("http server", slog.Any("error", err))
 	}
+	intake.Wait()
+	// 2. Workers: running jobs finish (or are resumed by the next start).
+	stopRiver(jobs, logger)
+	// 3. Pools close by defer.
 	logger.Info("stopped")
 	return nil
 }
+
+func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := jobs.Stop(ctx); err != nil {
+		logger.Error("river stop", slog.Any("error", err))
+	}
+}
+
+// sources builds the randomness sources that are configured. A draw whose source is missing
+// waits (and alerts the admins) rather than using another.
+func (e *env) sources(logger *slog.Logger) (map[string]raffle.Source, error) {
+	out := map[string]raffle.Source{
+		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL}},
+	}
+	key, err := e.randomOrgKey()
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.RandomOrgAPIKey == "" {
+		logger.Warn("RANDOM_ORG_API_KEY is not set: draws with source randomorg will wait")
+		return out, nil
+	}
+	client, err := randomorg.New(randomorg.Config{URL: e.cfg.RandomOrgAPIURL, APIKey: e.cfg.RandomOrgAPIKey, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("random.org: %w", err)
+	}
+	out[raffle.SourceRandomOrg] = raffle.RandomOrg{Client: client, Key: key}
+	return out, nil
+}
+
+// randomOrgKey is the pinned Random.org key, or the one in RANDOM_ORG_PUBLIC_KEY.
+func (e *env) randomOrgKey() (*rsa.PublicKey, error) {
+	if e.cfg.RandomOrgPublicKey == "" {
+		return randomorg.PublicKey(), nil
+	}
+	pem, err := os.ReadFile(e.cfg.RandomOrgPublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("RANDOM_ORG_PUBLIC_KEY: %w", err)
+	}
+	key, err := randomorg.LoadPublicKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("RANDOM_ORG_PUBLIC_KEY: %w", err)
+	}
+	return key, nil
+}
+

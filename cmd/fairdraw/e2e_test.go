@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fairdraw/fairdraw/internal/db/dbtest"
+	"github.com/fairdraw/fairdraw/internal/fairness/randomorg/randomorgtest"
+	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
+)
+
+// TestStarsDrawThroughServe runs the real binary's serve against the Telegram and Random.org
+// fakes: users join by Stars through the bot, the operator draws from the command line, the
+// winner is paid and told, the proof verifies offline, and the ledger checks out.
+func TestStarsDrawThroughServe(t *testing.T) {
+	_, dbURL := dbtest.NewDBWithURL(t)
+	tg := telegramtest.NewServer(t, telegramtest.Config{})
+	ro := randomorgtest.NewServer(t)
+	keyFile := filepath.Join(t.TempDir(), "randomorg.pem")
+	if err := os.WriteFile(keyFile, ro.PublicKeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "BOT_TOKEN": tg.Token(),
+		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "ADMIN_IDS": "900", "PUBLIC_URL": "http://" + addr,
+		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
+		"LOG_LEVEL": "warn",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	var serveLog bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &serveLog) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "http://"+addr+"/healthz", done)
+
+	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "create", "--currency", "XTR", "--fee", "10", "--min", "3",
+		"--winners", "2", "--commission-bp", "1000", "--deadline", "1h", "--title", "Осенний")
+	if code != 0 {
+		t.Fatalf("raffle create: %d %s", code, errOut)
+	}
+	var d raffle.Draw
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.ID == 0 || d.Status != "open" {
+		t.Fatalf("created %q: %v", out, err)
+	}
+
+	wctx, wcancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer wcancel()
+	users := []telegramtest.User{{ID: 501, FirstName: "Ann", LanguageCode: "ru"}, {ID: 502, FirstName: "Bob", LanguageCode: "en"}, {ID: 503, FirstName: "Кира", LanguageCode: "ru"}}
+	for _, u := range users {
+		tg.SendText(u, "/start")
+		msgs, err := tg.WaitForBotMessages(wctx, u.ID, 1)
+		if err != nil {
+			t.Fatalf("menu for %d: %v\n%s", u.ID, err, serveLog.String())
+		}
+		if len(msgs[0].ReplyMarkup.InlineKeyboard) == 0 {
+			t.Fatalf("menu without buttons: %+v", msgs[0])
+		}
+		tg.SendText(u, fmt.Sprintf("/join_raffle %d", d.ID))
+		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tg.PressButton(u, msgs[1], fmt.Sprintf("pay:xtr:%d", d.ID)); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 3)
+		if err != nil || msgs[2].Invoice == nil {
+			t.Fatalf("invoice: %+v %v", msgs, err)
+		}
+		if _, err := tg.PayInvoice(wctx, u, msgs[2]); err != nil {
+			t.Fatalf("pay: %v", err)
+		}
+		// The confirmation with the entry code arrives through the send queue.
+		waitUntil(t, "confirmation", func() bool { return anyText(tg, u.ID, "код участника", "entry code") })
+	}
+	// The ticket was created when the draw opened; the operator forces the draw.
+	waitUntil(t, "ticket", func() bool { return show(t, env, d.ID).TicketID != "" })
+	if code, _, errOut := runCmd(t, t.Context(), env, "raffle", "draw", fmt.Sprint(d.ID)); code != 0 {
+		t.Fatalf("raffle draw: %s", errOut)
+	}
+	waitUntil(t, "settled", func() bool { return show(t, env, d.ID).Status == raffle.StatusSettled })
+	got := show(t, env, d.ID)
+	if got.Entries != 3 || got.Pool != 30 || len(got.Winners) != 2 || got.Winners[0].Prize+got.Winners[1].Prize != 27 {
+		t.Fatalf("settled draw %+v", got)
+	}
+	// Everyone hears the result; winners first and personally.
+	for _, u := range users {
+		waitUntil(t, fmt.Sprintf("result to %d", u.ID), func() bool {
+			return anyText(tg, u.ID, "Поздравляем", "Итоги", "Congratulations", "Results")
+		})
+	}
+	// The proof: from the command line and the web, the same bytes; it verifies, a tampered copy does not.
+	code, proof, errOut := runCmd(t, t.Context(), env, "proof", fmt.Sprint(d.ID))
+	if code != 0 {
+		t.Fatalf("proof: %s", errOut)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/raffles/%d/proof.json", addr, d.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(web)) != strings.TrimSpace(proof) {
+		t.Fatalf("web proof differs from CLI proof")
+	}
+	file := filepath.Join(t.TempDir(), "proof.json")
+	if err := os.WriteFile(file, []byte(proof), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, t.Context(), env, "verify", file); code != 0 {
+		t.Fatalf("verify: %d\n%s\n%s", code, out, errOut)
+	}
+	tampered := strings.Replace(proof, got.Winners[0].EntryCode, "ZZZZ-ZZZZ", 1)
+	if err := os.WriteFile(file, []byte(tampered), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCmd(t, t.Context(), env, "verify", file); code != 1 || !strings.Contains(errOut, "FAILED") {
+		t.Fatalf("tampered proof: exit %d %s", code, errOut)
+	}
+	if code, out, errOut := runCmd(t, t.Context(), env, "ledger", "check"); code != 0 {
+		t.Fatalf("ledger check: %s %s", out, errOut)
+	}
+	if code, out, _ := runCmd(t, t.Context(), env, "audit", "--since", "1h"); code != 0 || !strings.Contains(out, `"action":"raffle.settle"`) {
+		t.Fatalf("audit: %d %s", code, out)
+	}
+	if v := tg.Violations(); len(v) > 0 {
+		t.Fatalf("Bot API spec violations: %v", v)
+	}
+	if tg.StarBalance() != 30 {
+		t.Fatalf("bot holds %d Stars", tg.StarBalance())
+	}
+}
+
+// anyText reports whether any message in the chat contains any of subs.
+func anyText(tg *telegramtest.Server, chat int64, subs ...string) bool {
+	for _, m := range tg.Messages(chat) {
+		for _, s := range subs {
+			if strings.Contains(m.Text, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func show(t *testing.T, env map[string]string, id int64) raffle.Draw {
+	t.Helper()
+	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "show", fmt.Sprint(id))
+	if code != 0 {
+		t.Fatalf("raffle show: %s", errOut)
+	}
+	var d raffle.Draw
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
