@@ -40,7 +40,9 @@ func TestStarsDrawThroughServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	var serveLog bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &serveLog) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &serveLog)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {

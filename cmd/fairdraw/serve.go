@@ -233,4 +233,3 @@ func (e *env) randomOrgKey() (*rsa.PublicKey, error) {
 	}
 	return key, nil
 }
-

@@ -60,4 +60,3 @@ func PeriodicJobs() []*river.PeriodicJob {
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
-
