@@ -6,3 +6,6 @@ import "context"
 func (s *Service) DrawNow(ctx context.Context, id int64, sources map[string]Source) error {
 	return s.draw(ctx, id, sources)
 }
+
+// SettleNow runs the settle step alone.
+func (s *Service) SettleNow(ctx context.Context, id int64) error { return s.settle(ctx, id) }
