@@ -149,6 +149,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	var intake sync.WaitGroup
+	if err := b.RegisterCommands(ctx); err != nil {
+		logger.Warn("register bot commands", slog.Any("error", err))
+	}
 	switch e.cfg.TelegramMode {
 	case config.ModeWebhook:
 		if err := b.SetWebhook(ctx, e.cfg.PublicURL+"/webhooks/telegram", e.cfg.TelegramWebhookSecret); err != nil {

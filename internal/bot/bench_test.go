@@ -59,7 +59,7 @@ func BenchmarkPreCheckout(b *testing.B) {
 			u := decodeOrFail(b, map[string]any{"update_id": n, "pre_checkout_query": map[string]any{
 				"id": fmt.Sprint(n), "currency": "XTR", "total_amount": 10,
 				"invoice_payload": stars.Payload{DrawID: d.ID, UserID: user, Amount: 10}.String(),
-				"from": map[string]any{"id": user, "is_bot": false, "first_name": "B"}}})
+				"from":            map[string]any{"id": user, "is_bot": false, "first_name": "B"}}})
 			wg.Go(func() {
 				start := time.Now()
 				if err := bot.HandleUpdate(b.Context(), u); err != nil {

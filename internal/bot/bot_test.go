@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
@@ -504,6 +507,55 @@ func TestRaceTwoHundredPayersForFifty(t *testing.T) {
 	}
 	if got := f.rt.Balance(t, ledger.TelegramClearing); got != -500 {
 		t.Fatalf("ledger clearing %d, want -500", got)
+	}
+	f.rt.LedgerOK(t)
+}
+
+func TestPayFromBalance(t *testing.T) {
+	f := newFixture(t)
+	d := f.createDraw(t, nil)
+	u := user(90)
+	f.tg.SendText(u, "/start")
+	f.pumpUntil(t, "menu", func() bool { return len(f.tg.Messages(u.ID)) >= 2 })
+	// The user won 25 Stars earlier.
+	err := db.InTx(t.Context(), f.rt.Pool, func(tx pgx.Tx) error {
+		_, err := ledger.Post(t.Context(), tx, ledger.Transfer("prize:earlier", "prize", ledger.TelegramClearing, ledger.UserAccount(90, "XTR"), 25))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.tg.Messages(u.ID))
+	f.tg.SendText(u, fmt.Sprintf("/join_raffle %d", d.ID))
+	f.pumpUntil(t, "card", func() bool { return len(f.tg.Messages(u.ID)) >= before+2 })
+	card := lastMessage(t, f.tg, u.ID)
+	data := fmt.Sprintf("pay:bal:%d", d.ID)
+	if !hasButton(card, data) {
+		t.Fatalf("no balance button on %+v", card)
+	}
+	id, err := f.tg.PressButton(u, card, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pumpUntil(t, "answer", func() bool { _, ok := f.tg.CallbackAnswer(id); return ok })
+	if n := f.rt.Count(t, "SELECT count(*) FROM entries WHERE telegram_id = 90"); n != 1 {
+		t.Fatalf("%d entries", n)
+	}
+	if got := f.rt.Balance(t, ledger.UserAccount(90, "XTR")); got != 15 {
+		t.Fatalf("balance %d, want 15", got)
+	}
+	// Pressing again: the per-user limit (1) refuses, nothing moves.
+	id, err = f.tg.PressButton(u, card, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans telegramtest.CallbackAnswer
+	f.pumpUntil(t, "answer", func() bool { var ok bool; ans, ok = f.tg.CallbackAnswer(id); return ok })
+	if !ans.ShowAlert || !strings.Contains(ans.Text, "максимальное число") {
+		t.Fatalf("second press answered %+v", ans)
+	}
+	if got := f.rt.Balance(t, ledger.UserAccount(90, "XTR")); got != 15 {
+		t.Fatalf("balance %d after refusal", got)
 	}
 	f.rt.LedgerOK(t)
 }

@@ -4,10 +4,13 @@ package i18n
 var coreTexts = map[string]map[string]string{
 	RU: {
 		"noun.participants": "участник|участника|участников",
-		"noun.entries":      "участие|участия|участий",
-		"noun.winners":      "победитель|победителя|победителей",
-		"noun.stars":        "звезда|звезды|звёзд",
-		"noun.minutes":      "минута|минуты|минут",
+		"cmd.start":         "Главное меню", "cmd.join_raffle": "Открытые розыгрыши", "cmd.my_raffles": "Мои розыгрыши",
+		"cmd.balance": "Мой баланс", "cmd.rules": "Правила и проверка", "cmd.stop_news": "Не присылать новости",
+		"cmd.paysupport": "Помощь с оплатой", "cmd.privacy": "Конфиденциальность",
+		"noun.entries": "участие|участия|участий",
+		"noun.winners": "победитель|победителя|победителей",
+		"noun.stars":   "звезда|звезды|звёзд",
+		"noun.minutes": "минута|минуты|минут",
 
 		"menu.greeting": "Здравствуйте, {name}! Здесь проходят розыгрыши призов. Вы вносите взнос, а победителей выбирает случай, который можно проверить: доказательство каждого розыгрыша опубликовано.\n\nВыберите действие:",
 		"menu.join_xtr": "⭐ Участвовать за Stars",
@@ -111,10 +114,13 @@ var coreTexts = map[string]map[string]string{
 	},
 	EN: {
 		"noun.participants": "participant|participants",
-		"noun.entries":      "entry|entries",
-		"noun.winners":      "winner|winners",
-		"noun.stars":        "Star|Stars",
-		"noun.minutes":      "minute|minutes",
+		"cmd.start":         "Main menu", "cmd.join_raffle": "Open draws", "cmd.my_raffles": "My draws",
+		"cmd.balance": "My balance", "cmd.rules": "Rules and verification", "cmd.stop_news": "Stop news",
+		"cmd.paysupport": "Payment help", "cmd.privacy": "Privacy",
+		"noun.entries": "entry|entries",
+		"noun.winners": "winner|winners",
+		"noun.stars":   "Star|Stars",
+		"noun.minutes": "minute|minutes",
 
 		"menu.greeting": "Hello, {name}! This bot runs prize draws. You pay an entry fee, and the winners are picked by randomness anyone can check: every draw's proof is published.\n\nChoose an action:",
 		"menu.join_xtr": "⭐ Join with Stars",
