@@ -20,6 +20,20 @@ import (
 	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
+// withLockedDraw runs fn in a transaction that holds the draw's row lock.
+func (s *Service) withLockedDraw(ctx context.Context, id int64, fn func(tx pgx.Tx, row dbq.Raffle) error) error {
+	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		row, err := q.LockRaffle(ctx, tx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: draw %d", ErrNotFound, id)
+		}
+		if err != nil {
+			return fmt.Errorf("raffle: lock %d: %w", id, err)
+		}
+		return fn(tx, row)
+	})
+}
+
 // close freezes the entrant list of an open draw inside tx: the list hash becomes the public
 // commitment, the drand round is fixed, and the draw job is scheduled. The draw row must be
 // locked by the caller.
@@ -54,11 +68,7 @@ func (s *Service) close(ctx context.Context, tx pgx.Tx, d Draw) error {
 
 // closeOrCancelAtDeadline is the deadline job's work.
 func (s *Service) closeOrCancelAtDeadline(ctx context.Context, id int64) error {
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if err != nil {
-			return fmt.Errorf("raffle: lock %d: %w", id, err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusOpen {
 			return nil // closed early (full, instant), or cancelled: nothing to do
 		}
@@ -73,14 +83,7 @@ func (s *Service) closeOrCancelAtDeadline(ctx context.Context, id int64) error {
 // ForceDraw closes an open draw now, whatever its deadline (`fairdraw raffle draw`). A draw below
 // its minimum is refused: it could not have a fair set of winners.
 func (s *Service) ForceDraw(ctx context.Context, id int64, actor string) error {
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: draw %d", ErrNotFound, id)
-		}
-		if err != nil {
-			return fmt.Errorf("raffle: lock %d: %w", id, err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusOpen {
 			return fmt.Errorf("%w: draw %d is %s", ErrWrongState, id, row.Status)
 		}
@@ -98,14 +101,7 @@ func (s *Service) ForceDraw(ctx context.Context, id int64, actor string) error {
 // Cancel cancels a draw that has not been drawn and refunds every entry: Stars and rubles
 // through their providers (by jobs), balance entries straight back to the balance.
 func (s *Service) Cancel(ctx context.Context, id int64, actor string) error {
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: draw %d", ErrNotFound, id)
-		}
-		if err != nil {
-			return fmt.Errorf("raffle: lock %d: %w", id, err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		switch row.Status {
 		case StatusDraft, StatusOpen, StatusDrawing:
 		default:
@@ -208,11 +204,7 @@ func (s *Service) draw(ctx context.Context, id int64, sources map[string]Source)
 	if len(out.Indices) != in.K {
 		return fmt.Errorf("%w: %d winners for k=%d", ErrBadEvidence, len(out.Indices), in.K)
 	}
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if err != nil {
-			return fmt.Errorf("raffle: lock %d: %w", id, err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusDrawing {
 			return nil
 		}
@@ -297,11 +289,7 @@ func (s *Service) ensureTicket(ctx context.Context, id int64, src Source) (strin
 // settle pays a drawn draw's pool out to its winners and the commission account, in one ledger
 // transaction keyed draw:<id>:settle, and schedules the result messages.
 func (s *Service) settle(ctx context.Context, id int64) error {
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if err != nil {
-			return fmt.Errorf("raffle: lock %d: %w", id, err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusDrawn {
 			return nil
 		}
@@ -309,7 +297,10 @@ func (s *Service) settle(ctx context.Context, id int64) error {
 		if err != nil {
 			return fmt.Errorf("raffle: winners: %w", err)
 		}
-		pool := row.Fee * int64(row.EntriesCount)
+		pool, err := fairness.Pool(row.Fee, int(row.EntriesCount))
+		if err != nil {
+			return fmt.Errorf("raffle: pool: %w", err)
+		}
 		held, err := ledger.Balance(ctx, tx, ledger.PoolAccount(id, row.Currency))
 		if err != nil {
 			return err

@@ -196,14 +196,7 @@ func (s *Service) ListByStatus(ctx context.Context, statuses ...string) ([]Draw,
 
 // SetPaused stops (or resumes) accepting entries of an open draw.
 func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor string) error {
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := q.LockRaffle(ctx, tx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: draw %d", ErrNotFound, id)
-		}
-		if err != nil {
-			return fmt.Errorf("raffle: lock: %w", err)
-		}
+	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusOpen {
 			return fmt.Errorf("%w: draw %d is %s", ErrWrongState, id, row.Status)
 		}
