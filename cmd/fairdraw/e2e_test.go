@@ -186,3 +186,45 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestWebhookModeThroughServe: serve registers its webhook with the secret; Telegram's
+// deliveries carry it and are answered; a delivery without it is refused.
+func TestWebhookModeThroughServe(t *testing.T) {
+	_, dbURL := dbtest.NewDBWithURL(t)
+	tg := telegramtest.NewServer(t, telegramtest.Config{})
+	addr := freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "BOT_TOKEN": tg.Token(),
+		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "PUBLIC_URL": "http://" + addr,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "hook-secret_1", "LOG_LEVEL": "warn",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "http://"+addr+"/healthz", done)
+	waitUntil(t, "setWebhook", func() bool { return len(tg.Calls("setWebhook")) == 1 })
+	u := telegramtest.User{ID: 601, FirstName: "Web", LanguageCode: "en"}
+	tg.SendText(u, "/start")
+	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer wcancel()
+	msgs, err := tg.WaitForBotMessages(wctx, u.ID, 1)
+	if err != nil || !strings.Contains(msgs[0].Text, "Hello, Web!") {
+		t.Fatalf("menu by webhook: %+v %v", msgs, err)
+	}
+	resp, err := http.Post("http://"+addr+"/webhooks/telegram", "application/json", strings.NewReader(`{"update_id":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("delivery without the secret: %d", resp.StatusCode)
+	}
+}
