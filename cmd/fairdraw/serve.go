@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mymmrac/telego"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -27,7 +29,9 @@ import (
 	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/obs"
 	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/web"
@@ -88,7 +92,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			river.QueueDefault: {MaxWorkers: 10},
 			notify.QueueName:   {MaxWorkers: 20},
 		},
-		PeriodicJobs: ops.PeriodicJobs(),
+		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
@@ -101,20 +105,31 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	(&raffle.Workers{
-		Service: draws, Logger: logger, Sources: sources,
-		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}},
-	}).Register(workers)
+	refunders := map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}
+	// Rubles: entries by YooKassa payments, refunds, winner payouts.
+	var rub *rubles.Service
+	if e.cfg.Accepts(config.CurrencyRUB) {
+		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger); err != nil {
+			return err
+		}
+		rub.Register(workers)
+		refunders[raffle.ProviderYooKassa] = rub
+	}
+	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
 	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
 	}))
 	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
 
-	b := bot.New(bot.Config{
+	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
 		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry,
-	})
+	}
+	if rub != nil {
+		botCfg.Rubles = rub
+	}
+	b := bot.New(botCfg)
 
 	deps := web.Deps{
 		Logger:   logger,
@@ -127,6 +142,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
+	}
+	if rub != nil {
+		deps.YooKassaWebhook = rub.WebhookHandler()
+		deps.PayoutWidget = rub.CardPayoutHandler()
 	}
 	srv := &http.Server{
 		Addr:              e.cfg.HTTPAddr,
@@ -189,6 +208,45 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// 3. Pools close by defer.
 	logger.Info("stopped")
 	return nil
+}
+
+// rubles builds the ruble side. YooKassa sends the payer back to the bot after paying, so the
+// bot's username is asked from Telegram; without it the public site is the way back.
+func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger) (*rubles.Service, error) {
+	ykc, err := yookassa.New(yookassa.Config{
+		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
+		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("yookassa: %w", err)
+	}
+	returnURL := e.cfg.PublicURL + "/"
+	meCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if me, err := api.GetMe(meCtx); err == nil && me.Username != "" {
+		returnURL = "https://t.me/" + me.Username
+	} else {
+		logger.Warn("bot username unknown; payers return to the public site", slog.Any("error", err))
+	}
+	trusted := yookassa.TrustedIPsFromPrefixes(e.cfg.YooKassaTrustedIPs)
+	svc, err := rubles.New(rubles.Config{
+		Pool: pool, Jobs: jobs, Draws: draws, YooKassa: ykc, Logger: logger, ReturnURL: returnURL,
+		TrustedIPs: &trusted, TrustedProxies: yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies),
+		PublicURL: e.cfg.PublicURL, PayoutGatewayID: e.cfg.YooKassaPayoutAgentID, LinkSecret: e.cfg.YooKassaPayoutSecretKey,
+		AdminIDs: e.cfg.AdminIDs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rubles: %w", err)
+	}
+	return svc, nil
+}
+
+// periodicRubles are the ruble re-checks (pending payments, refunds, payouts), when rubles are on.
+func periodicRubles(cfg config.Config) []*river.PeriodicJob {
+	if !cfg.Accepts(config.CurrencyRUB) {
+		return nil
+	}
+	return rubles.PeriodicJobs(0)
 }
 
 func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {

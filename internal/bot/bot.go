@@ -25,16 +25,24 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 var q = dbq.New()
 
-// Rubles is the ruble side the bot offers when the operator accepts rubles.
+// Rubles is the ruble side the bot offers when the operator accepts rubles (package
+// payment/rubles implements it).
 type Rubles interface {
-	// StartPayment creates a YooKassa payment for one entry and returns the page to pay on.
-	// A *raffle.Refusal says why the entry cannot be taken.
-	StartPayment(ctx context.Context, drawID, userID int64) (string, error)
+	// StartPayment creates a YooKassa payment for one entry; a *raffle.Refusal says why not.
+	StartPayment(ctx context.Context, req rubles.StartPaymentRequest) (rubles.Checkout, error)
+	// Balance is the user's withdrawable rubles and the rubles being paid out.
+	Balance(ctx context.Context, userID int64) (available, held int64, err error)
+	SBPBanks(ctx context.Context) ([]yookassa.SBPBank, error)
+	RequestPayout(ctx context.Context, r rubles.PayoutRequest) (rubles.Payout, error)
+	// CardPayoutLink is a signed, expiring link to the page where the card is entered.
+	CardPayoutLink(ctx context.Context, userID, amount int64, lang string) (string, error)
 }
 
 // Admin handles the admin panel; the bot routes /admin and "adm:" callbacks to it.

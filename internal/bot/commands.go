@@ -32,6 +32,9 @@ func (b *Bot) onMessage(ctx context.Context, m *telego.Message) error {
 				return err
 			}
 		}
+		if used, err := b.withdrawText(ctx, m); used || err != nil {
+			return err
+		}
 		return b.send(ctx, m.Chat.ID, i18n.T(l, "error.unknown_command"), nil)
 	}
 	cmd, args, _ := strings.Cut(text, " ")
@@ -219,7 +222,7 @@ func (b *Bot) showBalance(ctx context.Context, from *telego.User, chatID int64, 
 	text := i18n.T(l, "balance.text", "xtr", i18n.Money(l, xtr, "XTR"), "rub", i18n.Money(l, rub, "RUB"), "held", heldText)
 	kb := [][]telego.InlineKeyboardButton{}
 	if rub > 0 && b.rubles != nil {
-		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.withdraw"), "wd")})
+		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.withdraw"), cbWithdraw)})
 	}
 	kb = append(kb, backRow(l))
 	return b.reply(ctx, chatID, editID, text, rows(kb...))

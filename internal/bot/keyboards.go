@@ -25,6 +25,7 @@ const (
 	cbNewsOff  = "news:off"
 	cbNewsOn   = "news:on"
 	cbAdmin    = "adm:"
+	cbWithdraw = "wd" // wd, wd:sbp, wd:wallet, wd:card, wd:banks:<page>, wd:bank:<id>
 )
 
 func button(text, data string) telego.InlineKeyboardButton {

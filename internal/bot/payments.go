@@ -14,6 +14,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
@@ -191,7 +192,8 @@ func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, d
 	if !ok {
 		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
 	}
-	url, err := b.rubles.StartPayment(ctx, d.ID, cb.From.ID)
+	checkout, err := b.rubles.StartPayment(ctx, rubles.StartPaymentRequest{DrawID: d.ID, UserID: cb.From.ID, Lang: cb.From.LanguageCode})
+	url := checkout.ConfirmationURL
 	if r, ok := errors.AsType[*raffle.Refusal](err); ok {
 		return b.answer(ctx, cb, i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+r.Code)), true)
 	}

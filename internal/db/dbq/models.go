@@ -136,6 +136,75 @@ type Raffle struct {
 	CancelledAt       *time.Time  `json:"cancelled_at"`
 }
 
+type RubPayment struct {
+	ID              int64       `json:"id"`
+	IdempotenceKey  string      `json:"idempotence_key"`
+	RaffleID        int64       `json:"raffle_id"`
+	TelegramID      int64       `json:"telegram_id"`
+	Amount          int64       `json:"amount"`
+	Locale          string      `json:"locale"`
+	ReceiptEmail    string      `json:"receipt_email"`
+	Status          string      `json:"status"`
+	YookassaID      pgtype.Text `json:"yookassa_id"`
+	ConfirmationUrl string      `json:"confirmation_url"`
+	CancelParty     string      `json:"cancel_party"`
+	CancelReason    string      `json:"cancel_reason"`
+	CreatedAt       time.Time   `json:"created_at"`
+	SentAt          *time.Time  `json:"sent_at"`
+	UrlGivenAt      *time.Time  `json:"url_given_at"`
+	CheckedAt       time.Time   `json:"checked_at"`
+	FinishedAt      *time.Time  `json:"finished_at"`
+}
+
+type RubPayout struct {
+	ID             int64       `json:"id"`
+	TelegramID     int64       `json:"telegram_id"`
+	Amount         int64       `json:"amount"`
+	Method         string      `json:"method"`
+	Phone          string      `json:"phone"`
+	BankID         string      `json:"bank_id"`
+	AccountNumber  string      `json:"account_number"`
+	PayoutToken    string      `json:"payout_token"`
+	CardFirst6     string      `json:"card_first6"`
+	CardLast4      string      `json:"card_last4"`
+	CardType       string      `json:"card_type"`
+	RequestKey     pgtype.Text `json:"request_key"`
+	Attempt        int32       `json:"attempt"`
+	IdempotenceKey string      `json:"idempotence_key"`
+	Status         string      `json:"status"`
+	YookassaID     pgtype.Text `json:"yookassa_id"`
+	CancelParty    string      `json:"cancel_party"`
+	CancelReason   string      `json:"cancel_reason"`
+	CreatedAt      time.Time   `json:"created_at"`
+	SentAt         *time.Time  `json:"sent_at"`
+	CheckedAt      time.Time   `json:"checked_at"`
+	FinishedAt     *time.Time  `json:"finished_at"`
+}
+
+type RubRefund struct {
+	ID                int64       `json:"id"`
+	PaymentID         int64       `json:"payment_id"`
+	Attempt           int32       `json:"attempt"`
+	IdempotenceKey    string      `json:"idempotence_key"`
+	YookassaPaymentID string      `json:"yookassa_payment_id"`
+	Amount            int64       `json:"amount"`
+	Status            string      `json:"status"`
+	YookassaID        pgtype.Text `json:"yookassa_id"`
+	CancelParty       string      `json:"cancel_party"`
+	CancelReason      string      `json:"cancel_reason"`
+	CreatedAt         time.Time   `json:"created_at"`
+	SentAt            *time.Time  `json:"sent_at"`
+	CheckedAt         time.Time   `json:"checked_at"`
+	FinishedAt        *time.Time  `json:"finished_at"`
+}
+
+type Setting struct {
+	Key       string    `json:"key"`
+	Value     string    `json:"value"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by"`
+}
+
 type User struct {
 	TelegramID   int64      `json:"telegram_id"`
 	Username     string     `json:"username"`

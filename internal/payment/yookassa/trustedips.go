@@ -60,6 +60,23 @@ func ParseTrustedIPs(s string) (TrustedIPs, error) {
 	return t, nil
 }
 
+// TrustedIPsFromPrefixes builds a set from prefixes already parsed elsewhere (config's
+// YOOKASSA_TRUSTED_IPS and TRUSTED_PROXIES), normalized as ParseTrustedIPs does. Invalid
+// prefixes are skipped; no prefixes make the empty set.
+func TrustedIPsFromPrefixes(prefixes []netip.Prefix) TrustedIPs {
+	var t TrustedIPs
+	for _, p := range prefixes {
+		if !p.IsValid() {
+			continue
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		t.prefixes = append(t.prefixes, netip.PrefixFrom(p.Addr().WithZone(""), p.Bits()).Masked())
+	}
+	return t
+}
+
 // DefaultTrustedIPs returns DefaultTrustedIPList parsed.
 func DefaultTrustedIPs() TrustedIPs {
 	t, err := ParseTrustedIPs(DefaultTrustedIPList)

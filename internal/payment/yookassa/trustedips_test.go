@@ -135,3 +135,34 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestTrustedIPsFromPrefixes(t *testing.T) {
+	var prefixes []netip.Prefix
+	for _, s := range []string{"185.71.76.0/27", "77.75.156.11/32", "::ffff:10.0.0.0/104", "2a02:5180::/32"} {
+		prefixes = append(prefixes, netip.MustParsePrefix(s))
+	}
+	set := yookassa.TrustedIPsFromPrefixes(prefixes)
+	if got, want := set.String(), "185.71.76.0/27,77.75.156.11,10.0.0.0/8,2a02:5180::/32"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		name string
+		ip   string
+		want bool
+	}{
+		{"in a range", "185.71.76.9", true},
+		{"single address", "77.75.156.11", true},
+		{"mapped prefix matches ipv4", "10.1.2.3", true},
+		{"ipv6", "2a02:5180::1", true},
+		{"outside", "203.0.113.1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := set.Contains(netip.MustParseAddr(tc.ip)); got != tc.want {
+				t.Fatalf("Contains(%s) = %v, want %v", tc.ip, got, tc.want)
+			}
+		})
+	}
+	if empty := yookassa.TrustedIPsFromPrefixes(nil); empty.Contains(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("the empty set contains an address")
+	}
+}
