@@ -6,8 +6,15 @@
 // at send time in the recipient's language. Each (event, user) pair is recorded when sent, so
 // re-running a job, or enqueueing the same event twice, sends nothing twice.
 //
-// Order: jobs carry a River priority (winners 1, participants 2, observers 3), so a result
+// Order: jobs carry a River priority (winners 1, participants 2, observers 3), and the worker
+// holds a message back while one of a higher priority is due or being sent, so a result
 // reaches its winners before the participants and the participants before the observers.
+//
+// Pace: a RedisLimiter shared by every replica keeps to Telegram's limits (a global budget,
+// one per chat, 20 a minute in groups, a separate budget for paid broadcasts). A 429 keeps
+// its chat waiting exactly retry_after and slows everyone down for a while; a 403 marks the
+// user unreachable; other errors are retried with River's backoff and end as dead letters
+// (a metric and an error log). Metrics holds the counters, QueueCollector the backlog.
 package notify
 
 import (
@@ -89,7 +96,7 @@ func Enqueue(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], msgs ..
 		opts := SendArgs{}.InsertOpts()
 		opts.Priority = prio
 		params[i] = river.InsertManyParams{
-			Args: SendArgs{EventKey: m.EventKey, ChatID: m.ChatID, Key: m.Key, Args: m.Args, Buttons: m.Buttons, Broadcast: m.Broadcast},
+			Args:       SendArgs{EventKey: m.EventKey, ChatID: m.ChatID, Key: m.Key, Args: m.Args, Buttons: m.Buttons, Broadcast: m.Broadcast},
 			InsertOpts: &opts,
 		}
 	}
@@ -101,11 +108,28 @@ func Enqueue(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], msgs ..
 
 // Errors a Sender returns so the worker can act on them.
 var (
-	// ErrBlocked means the user blocked the bot or is gone; nothing more is sent to them.
+	// ErrBlocked means the recipient cannot be written to any more (blocked the bot, deleted
+	// their account, never started it, removed the bot from the group): the user is marked
+	// unreachable and nothing more is sent to them until they come back.
 	ErrBlocked = errors.New("notify: recipient blocked the bot")
+	// ErrUndeliverable means Telegram refused this message for a reason a retry cannot fix
+	// (400 Bad Request: chat not found, text too long, a bad button). The message goes to the
+	// dead letters at once instead of being retried for weeks.
+	ErrUndeliverable = errors.New("notify: message refused")
 )
 
-// RetryAfterError means Telegram asked to wait before sending to this chat again.
-type RetryAfterError struct{ After time.Duration }
+// RetryAfterError means the chat may not be written to for After: Telegram said so with a 429
+// (Err is its error), or the limiter found the chat busy for longer than it sleeps.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
 
-func (e *RetryAfterError) Error() string { return fmt.Sprintf("notify: rate limited, retry after %s", e.After) }
+func (e *RetryAfterError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("notify: rate limited, retry after %s: %v", e.After, e.Err)
+	}
+	return fmt.Sprintf("notify: rate limited, retry after %s", e.After)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }

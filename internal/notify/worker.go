@@ -16,34 +16,75 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 )
 
-// Sender delivers one rendered message. It returns ErrBlocked (wrapped) when the recipient
-// blocked the bot and a *RetryAfterError when Telegram says to wait; anything else is retried.
+// Sender delivers one rendered message and returns Telegram's message id. It returns
+// ErrBlocked (wrapped) when the recipient cannot be written to any more, ErrUndeliverable
+// (wrapped) when Telegram refused this message for good, and a *RetryAfterError when
+// Telegram says to wait; anything else is retried with backoff.
 type Sender interface {
 	Send(ctx context.Context, out Outgoing) (messageID int64, err error)
 }
 
 // Outgoing is a rendered message.
 type Outgoing struct {
-	ChatID        int64
-	Text          string
-	Buttons       []RenderedButton
+	ChatID  int64
+	Text    string
+	Buttons []RenderedButton
+	// PaidBroadcast sends with allow_paid_broadcast: up to 1000 a second, 0.1 Star each.
 	PaidBroadcast bool
 }
 
 // RenderedButton is a Button with its text in the recipient's language.
 type RenderedButton struct{ Text, URL, Data string }
 
-// Limiter paces sending: Wait returns when one more message to chatID may go out now.
+// Limiter paces sending across every process that sends for the bot.
 type Limiter interface {
-	Wait(ctx context.Context, chatID int64) error
+	// Wait blocks until one more message to chatID may go out now; paid selects the paid
+	// broadcast budget instead of the global one. It returns end, which the caller calls when
+	// Telegram has answered, whatever the answer, so the limiter counts the message until
+	// then. It returns a *RetryAfterError when the chat will not be free for a while (the job
+	// is snoozed that long), ctx's error when ctx ends.
+	Wait(ctx context.Context, chatID int64, paid bool) (end func(context.Context), err error)
+	// Throttled records Telegram's 429 for chatID: the chat waits exactly retryAfter, and the
+	// overall pace slows down for a while.
+	Throttled(ctx context.Context, chatID int64, retryAfter time.Duration) error
 }
 
 // unlimited is the Limiter used when none is configured (tests of other packages).
 type unlimited struct{}
 
-func (unlimited) Wait(context.Context, int64) error { return nil }
+func (unlimited) Wait(context.Context, int64, bool) (func(context.Context), error) {
+	return func(context.Context) {}, nil
+}
+func (unlimited) Throttled(context.Context, int64, time.Duration) error { return nil }
+
+// Defaults of WorkerConfig.
+const (
+	DefaultSendTimeout = 30 * time.Second
+	// gatePoll is how often a message behind higher-priority ones looks again, and gateMax how
+	// long it waits in the worker before giving the worker back (snoozing gateSnooze).
+	gatePoll   = 20 * time.Millisecond
+	gateMax    = 5 * time.Second
+	gateSnooze = time.Second
+	// gateStale: a higher-priority job "running" longer than this is taken for the leftover
+	// of a crashed process (River rescues it later) and no longer holds others back.
+	gateStale = 2 * time.Minute
+)
 
 // Worker sends SendArgs jobs.
+//
+// Order: River fetches by priority, but jobs fetched together run side by side, so a
+// participant's message could overtake a winner's by a few milliseconds. The worker makes the
+// order of one event strict: a message waits while a message of a higher priority (lower
+// number) of the same event is due or being sent. The same event means the same EventKey, or
+// one that extends it after a colon: a result's "draw:7:result" messages wait for its
+// "draw:7:result:winner:1". Messages of different events keep River's order, so a personal
+// message of one draw is never held up by another draw's fan-out. A higher-priority message
+// that is snoozed (after a 429) or waiting for a retry holds nobody back.
+//
+// Once a message may be sent, the send and its record run to the end even if the job is
+// cancelled (River stopping, a job timeout): a stop never leaves a message sent but not
+// recorded, which the next run would send again. Only a crash between Telegram's answer and
+// the record (one round trip to PostgreSQL) can send a message twice.
 type Worker struct {
 	river.WorkerDefaults[SendArgs]
 	pool          *pgxpool.Pool
@@ -52,18 +93,26 @@ type Worker struct {
 	logger        *slog.Logger
 	now           func() time.Time
 	paidBroadcast bool
+	sendTimeout   time.Duration
 	metrics       *Metrics
 }
 
-// WorkerConfig configures a Worker. Limiter defaults to none; Now to time.Now.
+// WorkerConfig configures a Worker.
 type WorkerConfig struct {
-	Pool          *pgxpool.Pool
-	Sender        Sender
-	Limiter       Limiter
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Pool   *pgxpool.Pool
+	Sender Sender
+	// Limiter paces sending; nil sends as fast as the workers go (tests of other packages).
+	Limiter Limiter
+	// Logger defaults to discarding; Now to time.Now.
+	Logger *slog.Logger
+	Now    func() time.Time
+	// PaidBroadcast (ALLOW_PAID_BROADCAST) sends messages marked Broadcast with
+	// allow_paid_broadcast, paced by the limiter's paid budget.
 	PaidBroadcast bool
-	Metrics       *Metrics
+	// SendTimeout bounds one sendMessage call and its record; default 30s.
+	SendTimeout time.Duration
+	// Metrics defaults to unregistered counters.
+	Metrics *Metrics
 }
 
 // NewWorker returns the send worker.
@@ -71,13 +120,20 @@ func NewWorker(c WorkerConfig) *Worker {
 	if c.Limiter == nil {
 		c.Limiter = unlimited{}
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = DefaultSendTimeout
 	}
 	if c.Metrics == nil {
 		c.Metrics = NewMetrics(nil)
 	}
-	return &Worker{pool: c.Pool, sender: c.Sender, limiter: c.Limiter, logger: c.Logger, now: c.Now, paidBroadcast: c.PaidBroadcast, metrics: c.Metrics}
+	return &Worker{pool: c.Pool, sender: c.Sender, limiter: c.Limiter, logger: c.Logger, now: c.Now,
+		paidBroadcast: c.PaidBroadcast, sendTimeout: c.SendTimeout, metrics: c.Metrics}
 }
 
 var q = dbq.New()
@@ -87,7 +143,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	a := job.Args
 	sent, err := q.NotificationSent(ctx, w.pool, dbq.NotificationSentParams{EventKey: a.EventKey, TelegramID: a.ChatID})
 	if err != nil {
-		return fmt.Errorf("notify: look up sent: %w", err)
+		return w.interrupted(ctx, fmt.Errorf("notify: look up sent: %w", err))
 	}
 	if sent {
 		return nil
@@ -98,7 +154,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Not a user we know (a group, say): send in the default language.
 	case err != nil:
-		return fmt.Errorf("notify: look up user: %w", err)
+		return w.interrupted(ctx, fmt.Errorf("notify: look up user: %w", err))
 	default:
 		if user.BlockedAt != nil {
 			w.metrics.Skipped.Inc()
@@ -114,37 +170,119 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		out.Buttons = append(out.Buttons, RenderedButton{Text: text, URL: b.URL, Data: b.Data})
 	}
-	if !out.PaidBroadcast {
-		if err := w.limiter.Wait(ctx, a.ChatID); err != nil {
-			return fmt.Errorf("notify: rate limiter: %w", err)
-		}
+	if err := w.waitTurn(ctx, a.EventKey, job.Priority); err != nil {
+		return w.interrupted(ctx, err)
 	}
-	msgID, err := w.sender.Send(ctx, out)
+	end, err := w.limiter.Wait(ctx, a.ChatID, out.PaidBroadcast)
 	if err != nil {
-		if retry, ok := errors.AsType[*RetryAfterError](err); ok {
-			w.metrics.Throttled.Inc()
-			return river.JobSnooze(retry.After)
+		if busy, ok := errors.AsType[*RetryAfterError](err); ok {
+			return river.JobSnooze(busy.After)
 		}
-		if errors.Is(err, ErrBlocked) {
-			w.metrics.Blocked.Inc()
-			if err := q.SetUserBlocked(ctx, w.pool, dbq.SetUserBlockedParams{At: new(w.now()), TelegramID: a.ChatID}); err != nil {
-				return fmt.Errorf("notify: mark blocked: %w", err)
-			}
-			w.logger.Info("user blocked the bot", slog.Int64("chat_id", a.ChatID))
-			return nil
-		}
-		w.metrics.Failed.Inc()
-		if job.Attempt >= job.MaxAttempts {
-			w.metrics.DeadLetters.Inc()
-			w.logger.Error("notification given up", slog.String("event", a.EventKey), slog.Int64("chat_id", a.ChatID), slog.Any("error", err))
-		}
-		return fmt.Errorf("notify: send: %w", err)
+		return w.interrupted(ctx, fmt.Errorf("notify: rate limiter: %w", err))
+	}
+
+	// The message may go out from here on: finish and record it whatever happens to ctx.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.sendTimeout)
+	defer cancel()
+	msgID, err := w.sender.Send(sctx, out)
+	end(sctx)
+	if err != nil {
+		return w.failed(sctx, job, err)
 	}
 	w.metrics.Sent.Inc()
-	if _, err := q.MarkNotificationSent(ctx, w.pool, dbq.MarkNotificationSentParams{
+	if _, err := q.MarkNotificationSent(sctx, w.pool, dbq.MarkNotificationSentParams{
 		EventKey: a.EventKey, TelegramID: a.ChatID, SentAt: w.now(), MessageID: pgtype.Int8{Int64: msgID, Valid: msgID != 0},
 	}); err != nil {
-		return fmt.Errorf("notify: record sent: %w", err)
+		return fmt.Errorf("notify: sent but not recorded, a retry sends it again: %w", err)
 	}
 	return nil
+}
+
+// failed decides what a failed send means for the job.
+func (w *Worker) failed(ctx context.Context, job *river.Job[SendArgs], err error) error {
+	a := job.Args
+	if retry, ok := errors.AsType[*RetryAfterError](err); ok {
+		w.metrics.Throttled.Inc()
+		after := max(retry.After, time.Second)
+		if terr := w.limiter.Throttled(ctx, a.ChatID, after); terr != nil {
+			// The snooze below still keeps this job away for retry_after.
+			w.logger.Error("record 429 in the limiter", slog.Int64("chat_id", a.ChatID), slog.Any("error", terr))
+		}
+		return river.JobSnooze(after)
+	}
+	if errors.Is(err, ErrBlocked) {
+		w.metrics.Blocked.Inc()
+		if err := q.SetUserBlocked(ctx, w.pool, dbq.SetUserBlockedParams{At: new(w.now()), TelegramID: a.ChatID}); err != nil {
+			return fmt.Errorf("notify: mark blocked: %w", err)
+		}
+		w.logger.Info("user blocked the bot", slog.Int64("chat_id", a.ChatID))
+		return nil
+	}
+	w.metrics.Failed.Inc()
+	if errors.Is(err, ErrUndeliverable) {
+		w.deadLetter(job, err)
+		return river.JobCancel(fmt.Errorf("notify: send: %w", err))
+	}
+	if job.Attempt >= job.MaxAttempts {
+		w.deadLetter(job, err)
+	}
+	return fmt.Errorf("notify: send: %w", err)
+}
+
+// deadLetter makes a message that will never be sent visible: a metric and an error log. The
+// job stays in river_job (discarded or cancelled) with its errors until River prunes it.
+func (w *Worker) deadLetter(job *river.Job[SendArgs], err error) {
+	w.metrics.DeadLetters.Inc()
+	w.logger.Error("notification given up", slog.Int64("job_id", job.ID), slog.String("event", job.Args.EventKey),
+		slog.Int64("chat_id", job.Args.ChatID), slog.Int("attempt", job.Attempt), slog.Any("error", err))
+}
+
+// interrupted turns an error caused by the job's context ending (River stopping, a timeout)
+// into a snooze of zero: nothing was sent, so the job runs again at once on the next start,
+// without counting an attempt.
+func (w *Worker) interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return river.JobSnooze(0)
+	}
+	return err
+}
+
+// higherPending finds a message of the same event (the key $3, or one starting with $3
+// followed by a colon) with a higher priority than $2 that is waiting to be sent or being
+// sent. It reads River's own table through its fetch index (state, queue, priority, ...); the
+// rows it filters are the higher-priority messages in flight, usually a handful, since River
+// fetches a lower priority only once no higher one is waiting.
+const higherPending = `SELECT EXISTS (
+	SELECT 1 FROM river_job
+	 WHERE state = 'available' AND queue = $1 AND priority < $2 AND scheduled_at <= now()
+	   AND (args->>'event' = $3 OR starts_with(args->>'event', $3 || ':'))
+	UNION ALL
+	SELECT 1 FROM river_job
+	 WHERE state = 'running' AND queue = $1 AND priority < $2 AND attempted_at > now() - make_interval(secs => $4)
+	   AND (args->>'event' = $3 OR starts_with(args->>'event', $3 || ':'))
+)`
+
+// waitTurn returns when no message of the event with a higher priority than prio is due or
+// being sent. After gateMax it snoozes the job instead, giving the worker back. (The wait is
+// measured on the real clock: it bounds how long a worker sleeps, not a business deadline.)
+func (w *Worker) waitTurn(ctx context.Context, event string, prio int) error {
+	if prio <= PriorityPersonal {
+		return nil
+	}
+	deadline := time.Now().Add(gateMax)
+	for {
+		var ahead bool
+		if err := w.pool.QueryRow(ctx, higherPending, QueueName, prio, event, gateStale.Seconds()).Scan(&ahead); err != nil {
+			return fmt.Errorf("notify: check priority: %w", err)
+		}
+		if !ahead {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return river.JobSnooze(gateSnooze)
+		}
+		if err := sleep(ctx, gatePoll); err != nil {
+			return err
+		}
+	}
 }

@@ -185,6 +185,9 @@ func (wk *Workers) alertDrawTrouble(ctx context.Context, j *river.Job[DrawArgs],
 	wk.Logger.Warn("draw waiting on its randomness source", slog.Int64("draw_id", j.Args.DrawID), slog.Int("attempt", j.Attempt), slog.Any("error", err))
 }
 
+// stopNewsButton goes under every message to observers, so following news is one tap to stop.
+var stopNewsButton = []notify.Button{{TextKey: "menu.news_off", Data: "news:off"}}
+
 // fanoutBatch is how many messages one transaction enqueues.
 const fanoutBatch = 1000
 
@@ -217,7 +220,7 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 		}
 		args := with(map[string]i18n.Arg{"fee": i18n.M(d.Fee, d.Currency), "deadline": i18n.At(d.Deadline)})
 		for _, id := range observers {
-			msgs = append(msgs, notify.Message{EventKey: event, ChatID: id, Key: "notify.draw_opened", Args: args, Priority: notify.PriorityObserver, Broadcast: true})
+			msgs = append(msgs, notify.Message{EventKey: event, ChatID: id, Key: "notify.draw_opened", Args: args, Priority: notify.PriorityObserver, Broadcast: true, Buttons: stopNewsButton})
 		}
 	case FanoutClosed:
 		ids, err := q.RaffleParticipants(ctx, s.pool, d.ID)
@@ -274,7 +277,7 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 			if _, in := myCodes[id]; in {
 				continue
 			}
-			msgs = append(msgs, notify.Message{EventKey: event, ChatID: id, Key: "notify.result_observer", Args: obsArgs, Priority: notify.PriorityObserver, Broadcast: true})
+			msgs = append(msgs, notify.Message{EventKey: event, ChatID: id, Key: "notify.result_observer", Args: obsArgs, Priority: notify.PriorityObserver, Broadcast: true, Buttons: stopNewsButton})
 		}
 	default:
 		return river.JobCancel(fmt.Errorf("raffle: unknown fan-out event %q", a.Event))
@@ -314,8 +317,8 @@ func (wk *Workers) digest(ctx context.Context, drawID int64) error {
 		}
 		now := s.now()
 		if v, err := q.GetBotState(ctx, tx, atKey); err == nil {
-			if at, perr := time.Parse(time.RFC3339Nano, v); perr == nil && now.Before(at.Add(s.digestInterval)) {
-				wait = at.Add(s.digestInterval).Sub(now)
+			if at, perr := time.Parse(time.RFC3339Nano, v); perr == nil && now.Before(at.Add(s.joinDigestInterval(ctx, tx))) {
+				wait = at.Add(s.joinDigestInterval(ctx, tx)).Sub(now)
 				return nil
 			}
 		} else if !errors.Is(err, pgx.ErrNoRows) {
