@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,12 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("db: parse DATABASE_URL: %w", err)
+	}
+	// pgxpool's default is max(4, CPUs): too few for serve, where the poller holds a connection,
+	// River's producers and leader poll, and up to ~40 workers and handlers run transactions.
+	// A pool_max_conns in DATABASE_URL wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 40
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

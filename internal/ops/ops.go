@@ -52,11 +52,13 @@ func (w *LedgerCheckWorker) Work(ctx context.Context, j *river.Job[LedgerCheckAr
 		map[string]i18n.Arg{"count": i18n.I(int64(len(problems))), "problems": i18n.S(summary)})
 }
 
-// PeriodicJobs are ops' periodic jobs: the ledger check every hour (and once at start).
+// PeriodicJobs are ops' periodic jobs: the ledger check and the Stars reserve check, every
+// hour and once at start.
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return LedgerCheckArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
+		ReservePeriodicJob(),
 	}
 }

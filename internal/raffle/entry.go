@@ -89,7 +89,7 @@ func (s *Service) refusal(ctx context.Context, conn dbq.DBTX, r dbq.Raffle, u db
 	if err != nil {
 		return fmt.Errorf("raffle: count daily entries: %w", err)
 	}
-	if int(daily) >= s.maxEntriesPerDay {
+	if int(daily) >= s.entriesPerDay(ctx, conn) {
 		return &Refusal{RefuseDailyLimit}
 	}
 	return nil
@@ -134,6 +134,9 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		return EntryResult{}, fmt.Errorf("%w: payment without id or amount", ErrInvalid)
 	}
 	if res, done, err := s.replayPayment(ctx, tx, p); done || err != nil {
+		if err == nil {
+			err = s.auditDuplicate(ctx, tx, p, res)
+		}
 		return res, err
 	}
 	now := s.now()
@@ -185,6 +188,9 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		res, _, err := s.replayPayment(ctx, tx, p)
+		if err == nil {
+			err = s.auditDuplicate(ctx, tx, p, res)
+		}
 		return res, err
 	}
 	if err != nil {
@@ -246,7 +252,7 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 	}); err != nil {
 		return EntryResult{}, err
 	}
-	if _, err := s.jobs.InsertTx(ctx, tx, DigestArgs{DrawID: d.ID}, digestOpts(now, s.digestInterval)); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, tx, DigestArgs{DrawID: d.ID}, digestOpts(now, s.joinDigestInterval(ctx, tx))); err != nil {
 		return EntryResult{}, fmt.Errorf("raffle: schedule digest: %w", err)
 	}
 	d.Entries = int(seq)
@@ -256,6 +262,13 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		}
 	}
 	return EntryResult{PaymentID: pay.ID, Entered: true, Code: code, Seq: int(seq)}, nil
+}
+
+// auditDuplicate records that a payment was delivered again (and changed nothing), so repeated
+// deliveries are visible to the operator.
+func (s *Service) auditDuplicate(ctx context.Context, tx pgx.Tx, p Payment, res EntryResult) error {
+	return s.audit(ctx, tx, fmt.Sprintf("user:%d", p.UserID), "payment.duplicate", p.DrawID, p.Provider+":"+p.ExternalID, nil,
+		map[string]any{"payment_id": res.PaymentID, "entered": res.Entered, "code": res.Code, "amount": p.Amount})
 }
 
 // replayPayment returns the recorded outcome of a payment seen before.

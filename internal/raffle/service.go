@@ -31,6 +31,15 @@ type Service struct {
 	proofURL         func(id int64) string
 	admins           []int64
 	digestInterval   time.Duration
+	limits           Limits
+}
+
+// Limits are operator settings that may change while fairdraw runs (the admin panel's
+// settings), read on conn: the caller's transaction, so no second connection is taken while
+// one is held. A reader error falls back to the configured value.
+type Limits interface {
+	MaxEntriesPerDay(ctx context.Context, conn dbq.DBTX) (int, error)
+	DigestInterval(ctx context.Context, conn dbq.DBTX) (time.Duration, error)
 }
 
 // Config configures a Service.
@@ -50,6 +59,8 @@ type Config struct {
 	// DigestInterval is the least time between two "new participants" digests of one draw.
 	// Defaults to 10 minutes.
 	DigestInterval time.Duration
+	// Limits, when set, override MaxEntriesPerDay and DigestInterval at run time.
+	Limits Limits
 }
 
 // New returns a Service.
@@ -65,9 +76,29 @@ func New(c Config) *Service {
 	}
 	return &Service{
 		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, admins: c.AdminIDs,
-		digestInterval: c.DigestInterval,
-		proofURL:       func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
+		digestInterval: c.DigestInterval, limits: c.Limits,
+		proofURL: func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
 	}
+}
+
+// entriesPerDay is the daily entry limit now in force.
+func (s *Service) entriesPerDay(ctx context.Context, conn dbq.DBTX) int {
+	if s.limits != nil {
+		if n, err := s.limits.MaxEntriesPerDay(ctx, conn); err == nil && n > 0 {
+			return n
+		}
+	}
+	return s.maxEntriesPerDay
+}
+
+// joinDigestInterval is the digest interval now in force.
+func (s *Service) joinDigestInterval(ctx context.Context, conn dbq.DBTX) time.Duration {
+	if s.limits != nil {
+		if d, err := s.limits.DigestInterval(ctx, conn); err == nil && d > 0 {
+			return d
+		}
+	}
+	return s.digestInterval
 }
 
 // ProofURL is the public page of a draw.
