@@ -38,17 +38,18 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	yc := yk.Config()
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "BOT_TOKEN": tg.Token(),
-		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "RUB", "PUBLIC_URL": "http://" + addr, "LOG_LEVEL": "warn",
+		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "RUB", "PUBLIC_URL": "http://" + addr, "LOG_LEVEL": "info",
 		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
 		"YOOKASSA_API_URL": yc.BaseURL, "YOOKASSA_SHOP_ID": yc.ShopID, "YOOKASSA_SECRET_KEY": yc.SecretKey,
 		"YOOKASSA_PAYOUT_AGENT_ID": yc.PayoutAgentID, "YOOKASSA_PAYOUT_SECRET_KEY": yc.PayoutSecretKey,
 		// The fake notifies from this machine; in production these are YooKassa's ranges.
 		"YOOKASSA_TRUSTED_IPS": "127.0.0.1/32,::1/128",
 	}
+	serveLog, _ := os.Create("/tmp/rubles-e2e.log")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, serveLog)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
@@ -78,7 +79,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 
 	registry := obs.NewRegistry()
-	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, nil, logger)
+	// Many send workers talk to one host: keep enough idle connections to reuse them.
+	tgTransport := http.DefaultTransport.(*http.Transport).Clone()
+	tgTransport.MaxIdleConnsPerHost = 64
+	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: tgTransport}, logger)
 	if err != nil {
 		return err
 	}
@@ -90,16 +94,23 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		Workers: workers,
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
-			notify.QueueName:   {MaxWorkers: 20},
+			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
+			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast)},
 		},
 		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
+	// Settings the admins change in the panel; the environment gives their defaults.
+	settings := admin.NewSettings(pool, admin.Defaults{
+		MaxEntriesPerDay: e.cfg.MaxEntriesPerDay, DigestInterval: e.cfg.JoinDigestInterval,
+		ReserveThreshold: e.cfg.StarsReserveThreshold,
+	}, nil)
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
 		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
+		Limits: settings.Limits(),
 	})
 	sources, err := e.sources(logger)
 	if err != nil {
@@ -116,11 +127,23 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		refunders[raffle.ProviderYooKassa] = rub
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
+	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
+		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("notify: limiter: %w", err)
+	}
 	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
-		Pool: pool, Sender: telegram.NewSender(api), Logger: logger,
+		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
 	}))
+	if _, err := notify.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
+		return fmt.Errorf("notify: metrics: %w", err)
+	}
 	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
+	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
+	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: draws, Logger: logger})
+	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
 
 	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
@@ -129,7 +152,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if rub != nil {
 		botCfg.Rubles = rub
 	}
+	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: "fairdraw:", Logger: logger})
 	b := bot.New(botCfg)
+	b.SetAdmin(admin.New(admin.Config{
+		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
+		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
+	}))
 
 	deps := web.Deps{
 		Logger:   logger,
@@ -247,6 +275,13 @@ func periodicRubles(cfg config.Config) []*river.PeriodicJob {
 		return nil
 	}
 	return rubles.PeriodicJobs(0)
+}
+
+func notifyWorkers(paid bool) int {
+	if paid {
+		return 100
+	}
+	return 20
 }
 
 func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
