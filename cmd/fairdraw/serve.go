@@ -98,6 +98,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast)},
 		},
 		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
+		// Jobs time out after River's default minute; one still "running" after ten minutes
+		// belonged to a process that died, and is retried (every job here is idempotent).
+		RescueStuckJobsAfter: 10 * time.Minute,
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
