@@ -147,6 +147,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
 	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: draws, Logger: logger})
 	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
+	river.AddWorker(workers, &ops.PruneWorker{Pool: pool, Logger: logger})
 
 	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,

@@ -53,12 +53,15 @@ func (w *LedgerCheckWorker) Work(ctx context.Context, j *river.Job[LedgerCheckAr
 }
 
 // PeriodicJobs are ops' periodic jobs: the ledger check and the Stars reserve check, every
-// hour and once at start.
+// hour and once at start, and the daily prune.
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return LedgerCheckArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
 		ReservePeriodicJob(),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return PruneArgs{}, nil
+		}, nil),
 	}
 }
