@@ -6,12 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
-	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/ledger"
-	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 // RefundedEntry is one entry taken back from a draw by RefundUserEntries.
@@ -47,8 +43,7 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 		return nil, fmt.Errorf("raffle: user's open draws: %w", err)
 	}
 	var out []RefundedEntry
-	var jobs []river.InsertManyParams
-	var msgs []notify.Message
+	var r refunds
 	now := s.now()
 	for _, drawID := range drawIDs {
 		row, err := q.LockRaffle(ctx, tx, drawID)
@@ -79,29 +74,14 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 			if _, err := q.DecrementEntries(ctx, tx, drawID); err != nil {
 				return nil, fmt.Errorf("raffle: count entries: %w", err)
 			}
-			if err := q.MarkPaymentRefundPending(ctx, tx, dbq.MarkPaymentRefundPendingParams{ID: e.PaymentID, Reason: reason}); err != nil {
-				return nil, fmt.Errorf("raffle: mark refund: %w", err)
+			pay := refundable{ID: e.PaymentID, Provider: e.Provider, UserID: userID, Currency: e.Currency, Amount: e.Amount}
+			done, err := r.add(ctx, tx, now, drawID, pay, reason, fmt.Sprintf("draw:%d:withdraw:%d", drawID, e.PaymentID))
+			if err != nil {
+				return nil, err
 			}
-			pool := ledger.PoolAccount(drawID, e.Currency)
 			after := map[string]any{"status": "refund_pending", "reason": reason}
-			if e.Provider == ProviderBalance {
-				if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", e.PaymentID), "refund", pool, ledger.UserAccount(userID, e.Currency), e.Amount)); err != nil {
-					return nil, fmt.Errorf("raffle: refund to balance: %w", err)
-				}
-				if err := q.MarkPaymentRefunded(ctx, tx, dbq.MarkPaymentRefundedParams{ID: e.PaymentID, At: &now, Ref: "balance"}); err != nil {
-					return nil, fmt.Errorf("raffle: mark refunded: %w", err)
-				}
+			if done {
 				after["status"] = "refunded"
-				msgs = append(msgs, notify.Message{
-					EventKey: fmt.Sprintf("refund:%d", e.PaymentID), ChatID: userID, Key: "entry.refund_balance",
-					Args: map[string]i18n.Arg{"id": i18n.I(drawID), "reason": i18n.K("reason." + reason), "amount": i18n.M(e.Amount, e.Currency)},
-				})
-			} else {
-				key := fmt.Sprintf("draw:%d:withdraw:%d", drawID, e.PaymentID)
-				if _, err := ledger.Post(ctx, tx, ledger.Transfer(key, "refund_due", pool, RefundsAccount(e.Currency), e.Amount)); err != nil {
-					return nil, fmt.Errorf("raffle: move to refunds: %w", err)
-				}
-				jobs = append(jobs, river.InsertManyParams{Args: RefundArgs{PaymentID: e.PaymentID}})
 			}
 			before := map[string]any{"entry_id": e.EntryID, "seq": e.Seq, "code": e.Code, "payment_id": e.PaymentID, "status": "entered"}
 			if err := s.audit(ctx, tx, actor, "entry.refund", drawID, e.Provider+":"+e.ExternalID, before, after); err != nil {
@@ -110,12 +90,7 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 			out = append(out, RefundedEntry{DrawID: drawID, Code: e.Code, PaymentID: e.PaymentID, Provider: e.Provider, Currency: e.Currency, Amount: e.Amount})
 		}
 	}
-	if len(jobs) > 0 {
-		if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
-			return nil, fmt.Errorf("raffle: schedule refunds: %w", err)
-		}
-	}
-	if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+	if err := r.flush(ctx, tx, s.jobs); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -124,38 +124,14 @@ func (s *Service) cancel(ctx context.Context, tx pgx.Tx, row dbq.Raffle, reason,
 	if err != nil {
 		return fmt.Errorf("raffle: payments to refund: %w", err)
 	}
-	var jobs []river.InsertManyParams
-	var msgs []notify.Message
+	var r refunds
 	for _, p := range pays {
-		if err := q.MarkPaymentRefundPending(ctx, tx, dbq.MarkPaymentRefundPendingParams{ID: p.ID, Reason: "cancelled"}); err != nil {
-			return fmt.Errorf("raffle: mark refund: %w", err)
-		}
-		pool := ledger.PoolAccount(row.ID, p.Currency)
-		if p.Provider == ProviderBalance {
-			// Straight back to the balance: done now.
-			if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", p.ID), "refund", pool, ledger.UserAccount(p.TelegramID, p.Currency), p.Amount)); err != nil {
-				return fmt.Errorf("raffle: refund to balance: %w", err)
-			}
-			if err := q.MarkPaymentRefunded(ctx, tx, dbq.MarkPaymentRefundedParams{ID: p.ID, At: &now, Ref: "balance"}); err != nil {
-				return fmt.Errorf("raffle: mark refunded: %w", err)
-			}
-			msgs = append(msgs, notify.Message{
-				EventKey: fmt.Sprintf("refund:%d", p.ID), ChatID: p.TelegramID, Key: "entry.refund_balance",
-				Args: map[string]i18n.Arg{"id": i18n.I(row.ID), "reason": i18n.K("reason.cancelled"), "amount": i18n.M(p.Amount, p.Currency)},
-			})
-			continue
-		}
-		if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("draw:%d:cancel:%d", row.ID, p.ID), "refund_due", pool, RefundsAccount(p.Currency), p.Amount)); err != nil {
-			return fmt.Errorf("raffle: move to refunds: %w", err)
-		}
-		jobs = append(jobs, river.InsertManyParams{Args: RefundArgs{PaymentID: p.ID}})
-	}
-	if len(jobs) > 0 {
-		if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("raffle: schedule refunds: %w", err)
+		pay := refundable{ID: p.ID, Provider: p.Provider, UserID: p.TelegramID, Currency: p.Currency, Amount: p.Amount}
+		if _, err := r.add(ctx, tx, now, row.ID, pay, RefuseCancelled, fmt.Sprintf("draw:%d:cancel:%d", row.ID, p.ID)); err != nil {
+			return err
 		}
 	}
-	if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+	if err := r.flush(ctx, tx, s.jobs); err != nil {
 		return err
 	}
 	if _, err := q.MarkRaffleRefunded(ctx, tx, row.ID); err != nil {
@@ -208,11 +184,13 @@ func (s *Service) draw(ctx context.Context, id int64, sources map[string]Source)
 		if row.Status != StatusDrawing {
 			return nil
 		}
-		entries, err := q.RaffleEntries(ctx, tx, id)
-		if err != nil {
-			return fmt.Errorf("raffle: entries: %w", err)
+		// The list was frozen at close and checked against its hash above; only the winners'
+		// rows are needed now.
+		n := int(row.EntriesCount)
+		if n != in.N {
+			return fmt.Errorf("raffle: draw %d: %d entries now, %d when drawn", id, n, in.N)
 		}
-		pool, err := fairness.Pool(row.Fee, len(entries))
+		pool, err := fairness.Pool(row.Fee, n)
 		if err != nil {
 			return fmt.Errorf("raffle: pool: %w", err)
 		}
@@ -222,14 +200,23 @@ func (s *Service) draw(ctx context.Context, id int64, sources map[string]Source)
 		}
 		now := s.now()
 		idx := make([]int32, len(out.Indices))
+		seqs := make([]int32, len(out.Indices))
 		for i, v := range out.Indices {
-			if v < 0 || v >= len(entries) {
-				return fmt.Errorf("%w: index %d of %d entries", ErrBadEvidence, v, len(entries))
+			if v < 0 || v >= n {
+				return fmt.Errorf("%w: index %d of %d entries", ErrBadEvidence, v, n)
 			}
-			idx[i] = int32(v)
+			idx[i], seqs[i] = int32(v), int32(v+1)
+		}
+		rows, err := q.EntriesBySeq(ctx, tx, dbq.EntriesBySeqParams{RaffleID: id, Seqs: seqs})
+		if err != nil {
+			return fmt.Errorf("raffle: winning entries: %w", err)
+		}
+		bySeq := make(map[int32]dbq.Entry, len(rows))
+		for _, e := range rows {
+			bySeq[e.Seq] = e
 		}
 		res := dbq.InsertDrawResultParams{
-			RaffleID: id, Source: row.Source, Entrants: int32(len(entries)), ListHash: row.ListHash.String,
+			RaffleID: id, Source: row.Source, Entrants: int32(n), ListHash: row.ListHash.String,
 			RandomRaw: out.RandomRaw, Signature: out.Signature, TicketID: out.TicketID, HashedApiKey: out.HashedAPIKey,
 			DrandSig: out.DrandSig, WinnerIndices: idx, CreatedAt: now,
 		}
@@ -241,7 +228,10 @@ func (s *Service) draw(ctx context.Context, id int64, sources map[string]Source)
 		}
 		winners := make([]map[string]any, 0, len(idx))
 		for i, v := range out.Indices {
-			e := entries[v]
+			e, ok := bySeq[int32(v+1)]
+			if !ok {
+				return fmt.Errorf("raffle: draw %d: no entry at position %d", id, v+1)
+			}
 			if err := q.InsertWinner(ctx, tx, dbq.InsertWinnerParams{RaffleID: id, Position: int32(i + 1), EntryID: e.ID, TelegramID: e.TelegramID, Prize: prizes[i]}); err != nil {
 				return fmt.Errorf("raffle: record winner: %w", err)
 			}

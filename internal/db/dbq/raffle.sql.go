@@ -163,6 +163,43 @@ func (q *Queries) EnsureUser(ctx context.Context, db DBTX, arg EnsureUserParams)
 	return err
 }
 
+const entriesBySeq = `-- name: EntriesBySeq :many
+SELECT id, raffle_id, seq, telegram_id, code, payment_id, created_at FROM entries WHERE raffle_id = $1 AND seq = ANY($2::int[])
+`
+
+type EntriesBySeqParams struct {
+	RaffleID int64   `json:"raffle_id"`
+	Seqs     []int32 `json:"seqs"`
+}
+
+func (q *Queries) EntriesBySeq(ctx context.Context, db DBTX, arg EntriesBySeqParams) ([]Entry, error) {
+	rows, err := db.Query(ctx, entriesBySeq, arg.RaffleID, arg.Seqs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Entry
+	for rows.Next() {
+		var i Entry
+		if err := rows.Scan(
+			&i.ID,
+			&i.RaffleID,
+			&i.Seq,
+			&i.TelegramID,
+			&i.Code,
+			&i.PaymentID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const entryByPayment = `-- name: EntryByPayment :one
 SELECT id, raffle_id, seq, telegram_id, code, payment_id, created_at FROM entries WHERE payment_id = $1
 `

@@ -198,3 +198,6 @@ SELECT code FROM entries WHERE raffle_id = $1 ORDER BY seq;
 
 -- name: PaymentsToRefund :many
 SELECT * FROM payments WHERE raffle_id = $1 AND status = 'entered' ORDER BY id;
+
+-- name: EntriesBySeq :many
+SELECT * FROM entries WHERE raffle_id = @raffle_id AND seq = ANY(@seqs::int[]);
