@@ -23,12 +23,9 @@ import (
 // nobody is invoiced for an entry that would only be refunded.
 func (b *Bot) sendInvoice(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
 	l := lang(&cb.From)
-	d, ok, err := b.getDraw(ctx, drawID)
-	if err != nil {
+	d, ok, err := b.drawForButton(ctx, cb, drawID)
+	if !ok || err != nil {
 		return err
-	}
-	if !ok {
-		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
 	}
 	if d.Currency != "XTR" || !b.currencies["XTR"] {
 		return b.answer(ctx, cb, i18n.T(l, "pay.xtr_disabled"), true)
@@ -155,12 +152,9 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 // single transaction as a Stars payment, keyed by the button press.
 func (b *Bot) payFromBalance(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
 	l := lang(&cb.From)
-	d, ok, err := b.getDraw(ctx, drawID)
-	if err != nil {
+	d, ok, err := b.drawForButton(ctx, cb, drawID)
+	if !ok || err != nil {
 		return err
-	}
-	if !ok {
-		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
 	}
 	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
 		_, err := b.draws.Enter(ctx, tx, raffle.Payment{
@@ -185,12 +179,9 @@ func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, d
 	if b.rubles == nil || !b.currencies["RUB"] {
 		return b.answer(ctx, cb, i18n.T(l, "pay.rub_disabled"), true)
 	}
-	d, ok, err := b.getDraw(ctx, drawID)
-	if err != nil {
+	d, ok, err := b.drawForButton(ctx, cb, drawID)
+	if !ok || err != nil {
 		return err
-	}
-	if !ok {
-		return b.answer(ctx, cb, i18n.T(l, "draw.not_found", "id", drawID), true)
 	}
 	checkout, err := b.rubles.StartPayment(ctx, rubles.StartPaymentRequest{DrawID: d.ID, UserID: cb.From.ID, Lang: cb.From.LanguageCode})
 	url := checkout.ConfirmationURL
@@ -210,6 +201,19 @@ func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, d
 
 func (b *Bot) auditDenied(ctx context.Context, userID int64, what string) error {
 	return raffle.Audit(ctx, b.pool, b.now(), fmt.Sprintf("user:%d", userID), "admin.denied", 0, what, nil, nil)
+}
+
+// drawForButton loads the draw a button names; when there is none it answers the press and
+// reports !ok.
+func (b *Bot) drawForButton(ctx context.Context, cb *telego.CallbackQuery, drawID int64) (raffle.Draw, bool, error) {
+	d, ok, err := b.getDraw(ctx, drawID)
+	if err != nil {
+		return raffle.Draw{}, false, err
+	}
+	if !ok {
+		return raffle.Draw{}, false, b.answer(ctx, cb, i18n.T(lang(&cb.From), "draw.not_found", "id", drawID), true)
+	}
+	return d, true, nil
 }
 
 func truncate(s string, n int) string {

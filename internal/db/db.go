@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -109,10 +108,4 @@ func ErrorCode(err error) string {
 func IsUniqueViolation(err error, constraint string) bool {
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23505" && (constraint == "" || pgErr.ConstraintName == constraint)
-}
-
-// LogPoolStats is a small helper for shutdown logs.
-func LogPoolStats(logger *slog.Logger, pool *pgxpool.Pool) {
-	s := pool.Stat()
-	logger.Debug("db pool", slog.Int("total", int(s.TotalConns())), slog.Int("idle", int(s.IdleConns())))
 }

@@ -113,12 +113,3 @@ func Money(lang string, amount int64, currency string) string {
 	}
 	return fmt.Sprintf("%s%d%s%02d ₽", sign, rub, sep, kop)
 }
-
-// Keys returns every key of lang, for tests.
-func Keys(lang string) []string {
-	keys := make([]string, 0, len(catalog[lang]))
-	for k := range catalog[lang] {
-		keys = append(keys, k)
-	}
-	return keys
-}
