@@ -43,25 +43,18 @@ func NewPublic(draws Draws, logger *slog.Logger) *Public {
 	return &Public{draws: draws, logger: logger, tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templates, "templates/*.html"))}
 }
 
-func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	idText := r.PathValue("id")
-	if idText == "" {
-		p.index(w, r)
-		return
-	}
-	id, err := strconv.ParseInt(idText, 10, 64)
+// drawID reads the {id} of a draw route; false (after a 404) when it is not a draw id.
+func drawID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		http.NotFound(w, r)
-		return
+		return 0, false
 	}
-	if len(r.URL.Path) > len("/proof.json") && r.URL.Path[len(r.URL.Path)-len("/proof.json"):] == "/proof.json" {
-		p.proofJSON(w, r, id)
-		return
-	}
-	p.page(w, r, id)
+	return id, true
 }
 
-func (p *Public) index(w http.ResponseWriter, r *http.Request) {
+// Index serves GET /: every draw, newest first.
+func (p *Public) Index(w http.ResponseWriter, r *http.Request) {
 	list, err := p.draws.List(r.Context())
 	if err != nil {
 		p.fail(w, err)
@@ -74,7 +67,12 @@ func (p *Public) index(w http.ResponseWriter, r *http.Request) {
 	p.render(w, "index.html", map[string]any{"Draws": list})
 }
 
-func (p *Public) page(w http.ResponseWriter, r *http.Request, id int64) {
+// Page serves GET /raffles/{id}: the draw, its winners and its proof checked on the server.
+func (p *Public) Page(w http.ResponseWriter, r *http.Request) {
+	id, ok := drawID(w, r)
+	if !ok {
+		return
+	}
 	d, err := p.draws.Get(r.Context(), id)
 	if errors.Is(err, raffle.ErrNotFound) {
 		http.NotFound(w, r)
@@ -95,7 +93,12 @@ func (p *Public) page(w http.ResponseWriter, r *http.Request, id int64) {
 	p.render(w, "draw.html", data)
 }
 
-func (p *Public) proofJSON(w http.ResponseWriter, r *http.Request, id int64) {
+// ProofJSON serves GET /raffles/{id}/proof.json: the exact bytes `fairdraw verify` checks.
+func (p *Public) ProofJSON(w http.ResponseWriter, r *http.Request) {
+	id, ok := drawID(w, r)
+	if !ok {
+		return
+	}
 	proof, err := p.draws.Proof(r.Context(), id)
 	switch {
 	case errors.Is(err, raffle.ErrNotFound):

@@ -35,7 +35,7 @@ type Deps struct {
 	// YooKassaWebhook handles POST /webhooks/yookassa.
 	YooKassaWebhook http.Handler
 	// Public serves GET / and the draw pages and proofs.
-	Public http.Handler
+	Public *Public
 	// PayoutWidget serves the card payout page.
 	PayoutWidget http.Handler
 }
@@ -57,9 +57,9 @@ func NewHandler(d Deps) http.Handler {
 		mux.Handle("POST /webhooks/yookassa", d.YooKassaWebhook)
 	}
 	if d.Public != nil {
-		mux.Handle("GET /{$}", d.Public)
-		mux.Handle("GET /raffles/{id}", d.Public)
-		mux.Handle("GET /raffles/{id}/proof.json", d.Public)
+		mux.HandleFunc("GET /{$}", d.Public.Index)
+		mux.HandleFunc("GET /raffles/{id}", d.Public.Page)
+		mux.HandleFunc("GET /raffles/{id}/proof.json", d.Public.ProofJSON)
 	}
 	if d.PayoutWidget != nil {
 		mux.Handle("GET /payout/card", d.PayoutWidget)
