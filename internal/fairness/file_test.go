@@ -23,7 +23,7 @@ type roVector struct {
 	FullResponseRaw string `json:"full_response_raw"`
 }
 
-func loadRandomOrgVectors(t *testing.T) []roVector {
+func loadRandomOrgVectors(t testing.TB) []roVector {
 	t.Helper()
 	data, err := os.ReadFile("randomorg/testdata/signed-results.json")
 	if err != nil {

@@ -32,7 +32,7 @@ func testRules(id int64) fairness.DrawRules {
 
 // randomOrgProof runs a whole RANDOM.ORG draw against the fake and returns
 // its proof and the keys that verify it.
-func randomOrgProof(t *testing.T) (fairness.Proof, fairness.Keys) {
+func randomOrgProof(t testing.TB) (fairness.Proof, fairness.Keys) {
 	t.Helper()
 	srv := randomorgtest.NewServer(t)
 	c, err := randomorg.New(randomorg.Config{URL: srv.URL, APIKey: randomorgtest.TestAPIKey})
@@ -66,7 +66,7 @@ func randomOrgProof(t *testing.T) (fairness.Proof, fairness.Keys) {
 
 // drandProof builds the proof of a draw decided by the real quicknet beacon
 // of round 123: the draw closed one second after round 122.
-func drandProof(t *testing.T) fairness.Proof {
+func drandProof(t testing.TB) fairness.Proof {
 	t.Helper()
 	recorded, err := drandtest.Recorded()
 	if err != nil {

@@ -34,24 +34,39 @@ func (p Payload) String() string {
 // ErrBadPayload means an invoice payload is not one fairdraw issued.
 var ErrBadPayload = errors.New("stars: unrecognised invoice payload")
 
-// ParsePayload decodes an invoice payload.
+// ParsePayload decodes an invoice payload. Only the spelling String produces is accepted
+// (positive decimal numbers without sign or leading zero), so one payload has one form.
 func ParsePayload(s string) (Payload, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 4 || parts[0] != payloadVersion {
 		return Payload{}, ErrBadPayload
 	}
 	var p Payload
-	var err error
-	if p.DrawID, err = strconv.ParseInt(parts[1], 10, 64); err != nil || p.DrawID <= 0 {
+	var ok bool
+	if p.DrawID, ok = parsePositive(parts[1]); !ok {
 		return Payload{}, ErrBadPayload
 	}
-	if p.UserID, err = strconv.ParseInt(parts[2], 10, 64); err != nil || p.UserID <= 0 {
+	if p.UserID, ok = parsePositive(parts[2]); !ok {
 		return Payload{}, ErrBadPayload
 	}
-	if p.Amount, err = strconv.ParseInt(parts[3], 10, 64); err != nil || p.Amount <= 0 {
+	if p.Amount, ok = parsePositive(parts[3]); !ok {
 		return Payload{}, ErrBadPayload
 	}
 	return p, nil
+}
+
+// parsePositive reads a canonical positive decimal int64: digits only, no leading zero.
+func parsePositive(s string) (int64, bool) {
+	if s == "" || s[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
 }
 
 // Refunder returns Stars payments with refundStarPayment. A refund Telegram already made

@@ -29,6 +29,7 @@ func TestParsePayloadRejects(t *testing.T) {
 	for name, s := range map[string]string{
 		"empty": "", "other version": "fd2:1:2:3", "missing part": "fd1:1:2", "extra part": "fd1:1:2:3:4",
 		"not a number": "fd1:x:2:3", "zero draw": "fd1:0:2:3", "negative amount": "fd1:1:2:-3", "spaces": "fd1: 1:2:3",
+		"leading zero": "fd1:01:2:3", "plus sign": "fd1:1:+2:3", "too large": "fd1:1:2:9223372036854775808",
 		"foreign": "draw:42:entry:1111111:v1",
 	} {
 		t.Run(name, func(t *testing.T) {
