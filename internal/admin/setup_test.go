@@ -52,7 +52,7 @@ func redisURL() string {
 	return "redis://127.0.0.1:6379"
 }
 
-func newRedis(t *testing.T) *redis.Client {
+func newRedis(t testing.TB) *redis.Client {
 	t.Helper()
 	opts, err := redis.ParseURL(redisURL())
 	if err != nil {
@@ -66,7 +66,7 @@ func newRedis(t *testing.T) *redis.Client {
 }
 
 // newPrefix is a Redis key prefix of the test's own; its keys are deleted when the test ends.
-func newPrefix(t *testing.T) string {
+func newPrefix(t testing.TB) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -19,16 +19,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mymmrac/telego"
 
+	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 )
 
 // AllowedUpdates are the update kinds fairdraw asks Telegram for.
 var AllowedUpdates = []string{"message", "callback_query", "pre_checkout_query", "my_chat_member"}
 
-// decode turns one raw update into a telego.Update; a malformed one is an ErrMalformed.
+// decode turns one raw update into a telego.Update; a malformed one is an ErrMalformed. Every
+// string in it is storable in PostgreSQL (NUL becomes U+FFFD, as invalid UTF-8 already does in
+// encoding/json), so a name or button data with a NUL cannot make the update fail for ever.
 func decode(raw []byte) (telego.Update, error) {
 	var u telego.Update
-	if err := json.Unmarshal(raw, &u); err != nil {
+	if err := json.Unmarshal(db.NoNULEscapes(bytes.Clone(raw)), &u); err != nil {
 		return telego.Update{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if u.UpdateID <= 0 {

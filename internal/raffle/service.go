@@ -250,7 +250,8 @@ func Audit(ctx context.Context, conn dbq.DBTX, at time.Time, actor, action strin
 		if v == nil {
 			return nil, nil
 		}
-		return json.Marshal(v)
+		data, err := json.Marshal(v)
+		return db.NoNULEscapes(data), err
 	}
 	b, err := enc(before)
 	if err != nil {
@@ -260,7 +261,8 @@ func Audit(ctx context.Context, conn dbq.DBTX, at time.Time, actor, action strin
 	if err != nil {
 		return fmt.Errorf("raffle: audit: %w", err)
 	}
-	p := dbq.InsertAuditParams{At: at, Actor: actor, Action: action, Subject: subject, Before: b, After: a}
+	// The subject is often what a user sent (button data, a command): keep it storable.
+	p := dbq.InsertAuditParams{At: at, Actor: db.StorableText(actor), Action: action, Subject: db.StorableText(subject), Before: b, After: a}
 	if drawID != 0 {
 		p.RaffleID = pgtype.Int8{Int64: drawID, Valid: true}
 	}
