@@ -25,6 +25,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/faults"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
 	"github.com/fairdraw/fairdraw/internal/notify"
@@ -82,12 +83,13 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Many send workers talk to one host: keep enough idle connections to reuse them.
 	tgTransport := http.DefaultTransport.(*http.Transport).Clone()
 	tgTransport.MaxIdleConnsPerHost = 64
-	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: tgTransport}, logger)
+	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: faults.WrapTransport("telegram", tgTransport)}, logger)
 	if err != nil {
 		return err
 	}
 
 	// Jobs: one River client works the draw, refund, send and ops queues.
+	jobTimeout, rescueAfter := faults.JobTimes(10 * time.Minute)
 	workers := river.NewWorkers()
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:  logger,
@@ -100,7 +102,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
-		RescueStuckJobsAfter: 10 * time.Minute,
+		JobTimeout: jobTimeout, RescueStuckJobsAfter: rescueAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
@@ -248,6 +250,7 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 	ykc, err := yookassa.New(yookassa.Config{
 		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
 		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
+		HTTPClient: faultClient("yookassa"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("yookassa: %w", err)
@@ -300,7 +303,7 @@ func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
 // waits (and alerts the admins) rather than using another.
 func (e *env) sources(logger *slog.Logger) (map[string]raffle.Source, error) {
 	out := map[string]raffle.Source{
-		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL}},
+		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
 	}
 	key, err := e.randomOrgKey()
 	if err != nil {
@@ -310,7 +313,7 @@ func (e *env) sources(logger *slog.Logger) (map[string]raffle.Source, error) {
 		logger.Warn("RANDOM_ORG_API_KEY is not set: draws with source randomorg will wait")
 		return out, nil
 	}
-	client, err := randomorg.New(randomorg.Config{URL: e.cfg.RandomOrgAPIURL, APIKey: e.cfg.RandomOrgAPIKey, Logger: logger})
+	client, err := randomorg.New(randomorg.Config{URL: e.cfg.RandomOrgAPIURL, APIKey: e.cfg.RandomOrgAPIKey, Logger: logger, HTTPClient: faultClient("randomorg")})
 	if err != nil {
 		return nil, fmt.Errorf("random.org: %w", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fairdraw/fairdraw/internal/faults"
 )
 
 // Open connects a pool to url and checks the connection.
@@ -29,6 +31,10 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	// A pool_max_conns in DATABASE_URL wins.
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 40
+	}
+	// Crash points around commits, in binaries built with -tags faults only (nil otherwise).
+	if t := faults.Tracer(); t != nil {
+		cfg.ConnConfig.Tracer = t
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
