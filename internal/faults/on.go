@@ -221,3 +221,6 @@ func String() string {
 // JobTimes returns River's job timeout and rescue delay for a faults build: a job killed mid-run
 // is rescued four seconds after it started instead of rescueAfter.
 func JobTimes(time.Duration) (timeout, rescue time.Duration) { return 4 * time.Second, 4 * time.Second }
+
+// JobTimeout returns the short timeout of JobTimes instead of d.
+func JobTimeout(time.Duration) time.Duration { return 4 * time.Second }

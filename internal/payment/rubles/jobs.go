@@ -13,6 +13,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/faults"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 )
 
@@ -113,7 +114,10 @@ type worker[T river.JobArgs] struct {
 
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error { return w.work(ctx, j) }
 
-func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return jobTimeout }
+// Timeout is jobTimeout (shortened in a -tags faults build, so the fault matrix's restarted
+// process rescues a payout killed mid-run within seconds; River waits out a worker's own timeout
+// before rescuing its job).
+func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return faults.JobTimeout(jobTimeout) }
 
 // NextRetry is on River's own (wall) clock, like all of River's scheduling.
 func (w *worker[T]) NextRetry(j *river.Job[T]) time.Time {
