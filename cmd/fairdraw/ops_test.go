@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 )
@@ -94,5 +98,42 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	code, _, errOut = runCmd(t, t.Context(), target, "restore", filepath.Join(dir, "missing.dump"))
 	if code != exitFail || !strings.Contains(errOut, "no such file") {
 		t.Fatalf("missing file: %d %q", code, errOut)
+	}
+}
+
+// TestMetricsOnTheirOwnAddress: with METRICS_ADDR, /metrics is served there and not beside the
+// public pages.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	_, url := dbtest.NewDBWithURL(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "METRICS_ADDR": metricsAddr,
+		"BOT_TOKEN": "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "CURRENCIES": "XTR", "TELEGRAM_API_URL": "http://127.0.0.1:1",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "http://"+addr+"/healthz", done)
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{{"http://" + metricsAddr + "/metrics", 200}, {"http://" + addr + "/metrics", 404}} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || (tc.code == 200 && !strings.Contains(string(body), "fairdraw_")) {
+			t.Fatalf("GET %s = %d", tc.url, resp.StatusCode)
+		}
 	}
 }

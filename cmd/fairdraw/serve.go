@@ -172,6 +172,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		},
 		Public: web.NewPublic(draws, logger),
 	}
+	stopOps, err := e.serveOps(ctx, &deps, registry, logger)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
 	}

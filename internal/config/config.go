@@ -68,12 +68,15 @@ var defaults = map[string]string{
 	"RANDOM_ORG_API_KEY":         "",
 	"RANDOM_ORG_PUBLIC_KEY":      "",
 	"SENTRY_DSN":                 "",
+	"SENTRY_ENVIRONMENT":         "production",
+	"METRICS_ADDR":               "",
+	"METRICS_TOKEN":              "",
 }
 
 // secrets are masked in Dump.
 var secrets = []string{
 	"BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "YOOKASSA_SECRET_KEY", "YOOKASSA_PAYOUT_SECRET_KEY",
-	"RANDOM_ORG_API_KEY", "SENTRY_DSN", "DATABASE_URL", "REDIS_URL",
+	"RANDOM_ORG_API_KEY", "SENTRY_DSN", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN",
 }
 
 // Config is the effective configuration. Fields are documented with the variable they come from;
@@ -131,8 +134,16 @@ type Config struct {
 	// (real balance minus what users hold) fall below it.
 	StarsReserveThreshold int64
 
-	SentryDSN string     // SENTRY_DSN: empty disables Sentry
-	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
+	SentryDSN string // SENTRY_DSN: empty disables Sentry
+	// SentryEnvironment (SENTRY_ENVIRONMENT) tags every Sentry event (production, staging, ...).
+	SentryEnvironment string
+	// MetricsAddr (METRICS_ADDR) is a listen address of its own for /metrics (":9090"); then the
+	// public address serves no /metrics. Empty: /metrics stays on HTTP_ADDR, answered only with
+	// METRICS_TOKEN or, without a token, only to direct loopback requests.
+	MetricsAddr string
+	// MetricsToken (METRICS_TOKEN) is the bearer token /metrics on HTTP_ADDR asks for.
+	MetricsToken string
+	LogLevel     slog.Level // LOG_LEVEL: debug, info, warn, error
 }
 
 // Load parses the configuration from getenv. It returns every problem found, joined, so an
@@ -175,6 +186,9 @@ func Load(getenv func(string) string) (Config, error) {
 		RandomOrgPublicKey:      get("RANDOM_ORG_PUBLIC_KEY"),
 		DrandURL:                strings.TrimRight(get("DRAND_URL"), "/"),
 		SentryDSN:               get("SENTRY_DSN"),
+		SentryEnvironment:       get("SENTRY_ENVIRONMENT"),
+		MetricsAddr:             get("METRICS_ADDR"),
+		MetricsToken:            get("METRICS_TOKEN"),
 	}
 
 	if c.TelegramMode != ModePolling && c.TelegramMode != ModeWebhook {
@@ -203,6 +217,16 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := splitHostPortLoose(c.HTTPAddr); err != nil {
 		fail("HTTP_ADDR", "not a listen address like :8080: %v", err)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := splitHostPortLoose(c.MetricsAddr); err != nil {
+			fail("METRICS_ADDR", "not a listen address like :9090: %v", err)
+		} else if c.MetricsAddr == c.HTTPAddr {
+			fail("METRICS_ADDR", "must differ from HTTP_ADDR (%s)", c.HTTPAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		fail("METRICS_TOKEN", "too short to be a secret: use at least 16 characters")
 	}
 	for _, s := range splitList(get("ADMIN_IDS")) {
 		id, err := strconv.ParseInt(s, 10, 64)
