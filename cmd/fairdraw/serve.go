@@ -172,7 +172,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		},
 		Public: web.NewPublic(draws, logger),
 	}
-	stopOps, err := e.serveOps(ctx, &deps, registry, logger)
+	stopOps, err := e.serveOps(ctx, &deps, registry, pool, logger)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		Pool: pool, Jobs: jobs, Draws: draws, YooKassa: ykc, Logger: logger, ReturnURL: returnURL,
 		TrustedIPs: &trusted, TrustedProxies: yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies),
 		PublicURL: e.cfg.PublicURL, PayoutGatewayID: e.cfg.YooKassaPayoutAgentID, LinkSecret: e.cfg.YooKassaPayoutSecretKey,
-		AdminIDs: e.cfg.AdminIDs,
+		AdminIDs: e.cfg.AdminIDs, Receipt: receiptConfig(e.cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rubles: %w", err)

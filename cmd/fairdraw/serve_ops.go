@@ -9,20 +9,29 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/obs"
+	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
 
-// serveOps wires the operator's side of serve: go-redis logging through slog, and /metrics on
+// serveOps wires the operator's side of serve: go-redis logging through slog, the operator's
+// metrics (HTTP latency; entries, payments, payouts, job queues, self-checks), and /metrics on
 // METRICS_ADDR when it is set (then the public address serves none) or behind METRICS_TOKEN. The
 // returned stop function closes the metrics listener; call it after intake and workers stopped,
 // so the last scrape sees the drain.
-func (e *env) serveOps(ctx context.Context, deps *web.Deps, registry *prometheus.Registry, logger *slog.Logger) (func(), error) {
+func (e *env) serveOps(ctx context.Context, deps *web.Deps, registry *prometheus.Registry, pool *pgxpool.Pool, logger *slog.Logger) (func(), error) {
 	redis.SetLogger(obs.RedisLogger{Logger: logger})
 	deps.MetricsToken = e.cfg.MetricsToken
+	deps.HTTPMetrics = web.NewHTTPMetrics(registry)
+	if err := registry.Register(ops.NewCollector(pool, time.Now, logger)); err != nil {
+		return nil, fmt.Errorf("ops: metrics: %w", err)
+	}
 	if e.cfg.MetricsAddr == "" {
 		return func() {}, nil
 	}
@@ -49,4 +58,12 @@ func (e *env) serveOps(ctx context.Context, deps *web.Deps, registry *prometheus
 		_ = srv.Shutdown(sctx)
 		<-done
 	}, nil
+}
+
+// receiptConfig is the 54-FZ receipt of every ruble payment, or nil when YOOKASSA_RECEIPTS is off.
+func receiptConfig(cfg config.Config) *rubles.ReceiptConfig {
+	if !cfg.YooKassaReceipts {
+		return nil
+	}
+	return &rubles.ReceiptConfig{VATCode: cfg.YooKassaVATCode, TaxSystemCode: cfg.YooKassaTaxSystemCode}
 }

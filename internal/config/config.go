@@ -70,6 +70,9 @@ var defaults = map[string]string{
 	"SENTRY_DSN":                 "",
 	"SENTRY_ENVIRONMENT":         "production",
 	"METRICS_ADDR":               "",
+	"YOOKASSA_RECEIPTS":          "false",
+	"YOOKASSA_TAX_SYSTEM_CODE":   "",
+	"YOOKASSA_VAT_CODE":          "1",
 	"METRICS_TOKEN":              "",
 }
 
@@ -108,6 +111,12 @@ type Config struct {
 	YooKassaPayoutAgentID   string         // YOOKASSA_PAYOUT_AGENT_ID
 	YooKassaPayoutSecretKey string         // YOOKASSA_PAYOUT_SECRET_KEY
 	YooKassaTrustedIPs      []netip.Prefix // YOOKASSA_TRUSTED_IPS: CIDRs or single addresses
+	// YooKassaReceipts (YOOKASSA_RECEIPTS) sends a 54-FZ receipt with every ruble payment, with
+	// YooKassaVATCode (YOOKASSA_VAT_CODE, 1..12) and YooKassaTaxSystemCode
+	// (YOOKASSA_TAX_SYSTEM_CODE, 1..6, 0 or empty: left out).
+	YooKassaReceipts      bool
+	YooKassaVATCode       int
+	YooKassaTaxSystemCode int
 	// TrustedProxies (TRUSTED_PROXIES) are reverse proxies whose X-Forwarded-For is believed.
 	// Empty means the TCP peer address is the source address.
 	TrustedProxies []netip.Prefix
@@ -242,6 +251,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustedProxies, err = ParsePrefixes(get("TRUSTED_PROXIES")); err != nil {
 		fail("TRUSTED_PROXIES", "%v", err)
+	}
+	if c.YooKassaReceipts, err = strconv.ParseBool(get("YOOKASSA_RECEIPTS")); err != nil {
+		fail("YOOKASSA_RECEIPTS", "not true or false: %q", get("YOOKASSA_RECEIPTS"))
+	}
+	if v, err := strconv.Atoi(get("YOOKASSA_VAT_CODE")); err != nil || v < 1 || v > 12 {
+		fail("YOOKASSA_VAT_CODE", "not a YooKassa VAT code 1..12: %q", get("YOOKASSA_VAT_CODE"))
+	} else {
+		c.YooKassaVATCode = v
+	}
+	if s := get("YOOKASSA_TAX_SYSTEM_CODE"); s != "" {
+		if v, err := strconv.Atoi(s); err != nil || v < 1 || v > 6 {
+			fail("YOOKASSA_TAX_SYSTEM_CODE", "not a tax system code 1..6: %q", s)
+		} else {
+			c.YooKassaTaxSystemCode = v
+		}
 	}
 	c.SendRateGlobal = posInt("SEND_RATE_GLOBAL")
 	c.SendRatePerChat = posInt("SEND_RATE_PER_CHAT")

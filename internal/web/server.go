@@ -31,6 +31,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// MetricsToken is the bearer token /metrics asks for; empty: loopback only.
 	MetricsToken string
+	// HTTPMetrics, when set, times every request.
+	HTTPMetrics *HTTPMetrics
 	// Ready lists the dependencies /readyz checks, by name.
 	Ready map[string]Pinger
 	// TelegramWebhook handles POST /webhooks/telegram.
@@ -68,7 +70,7 @@ func NewHandler(d Deps) http.Handler {
 		mux.Handle("GET /payout/card", d.PayoutWidget)
 		mux.Handle("POST /payout/card", d.PayoutWidget)
 	}
-	return recoverer(d.Logger, mux)
+	return d.HTTPMetrics.wrap(recoverer(d.Logger, mux))
 }
 
 func readyz(deps map[string]Pinger) http.HandlerFunc {

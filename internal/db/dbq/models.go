@@ -87,6 +87,13 @@ type NotificationsSent struct {
 	MessageID  pgtype.Int8 `json:"message_id"`
 }
 
+type OpsCheck struct {
+	Name      string    `json:"name"`
+	Ok        bool      `json:"ok"`
+	Figures   []byte    `json:"figures"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
 type Payment struct {
 	ID           int64       `json:"id"`
 	Provider     string      `json:"provider"`
