@@ -53,7 +53,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger, flush, err := obs.InitSentry(e.cfg.SentryDSN, version, e.logger)
+	logger, flush, err := obs.InitSentry(obs.SentryOptions{DSN: e.cfg.SentryDSN, Release: version, Environment: e.cfg.SentryEnvironment}, e.logger)
 	if err != nil {
 		return err
 	}
@@ -101,6 +101,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
 		RescueStuckJobsAfter: 10 * time.Minute,
+		ErrorHandler:         &ops.JobErrorHandler{Logger: logger},
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
