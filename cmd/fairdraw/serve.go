@@ -162,6 +162,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	b.SetAdmin(admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
+		Rubles: rub,
 	}))
 
 	deps := web.Deps{
