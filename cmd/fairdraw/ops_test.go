@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 )
 
@@ -137,5 +138,38 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		if resp.StatusCode != tc.code || (tc.code == 200 && !strings.Contains(string(body), "fairdraw_")) {
 			t.Fatalf("GET %s = %d", tc.url, resp.StatusCode)
 		}
+	}
+}
+
+// TestReceiptConfiguration: YOOKASSA_RECEIPTS, YOOKASSA_VAT_CODE and YOOKASSA_TAX_SYSTEM_CODE
+// become the receipt of every ruble payment; bad values are refused by name.
+func TestReceiptConfiguration(t *testing.T) {
+	load := func(env map[string]string) (config.Config, error) {
+		return config.Load(func(k string) string { return env[k] })
+	}
+	cfg, err := load(map[string]string{"YOOKASSA_RECEIPTS": "true", "YOOKASSA_VAT_CODE": "4", "YOOKASSA_TAX_SYSTEM_CODE": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := receiptConfig(cfg); r == nil || r.VATCode != 4 || r.TaxSystemCode != 2 {
+		t.Fatalf("receipt %+v", r)
+	}
+	if cfg, err := load(nil); err != nil || receiptConfig(cfg) != nil {
+		t.Fatalf("receipts on by default: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"VAT code out of range", map[string]string{"YOOKASSA_VAT_CODE": "13"}, "YOOKASSA_VAT_CODE: not a YooKassa VAT code 1..12"},
+		{"tax system out of range", map[string]string{"YOOKASSA_TAX_SYSTEM_CODE": "7"}, "YOOKASSA_TAX_SYSTEM_CODE: not a tax system code 1..6"},
+		{"not a boolean", map[string]string{"YOOKASSA_RECEIPTS": "yes please"}, "YOOKASSA_RECEIPTS: not true or false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := load(tc.env); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
 	}
 }
