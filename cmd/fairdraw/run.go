@@ -30,6 +30,9 @@ commands:
   proof ID                   print a drawn draw's proof as JSON
   verify FILE                check a proof (or a bare Random.org result or drand beacon) offline
   audit --since TIME         print the audit log as JSON lines
+  backup [--dir D]           write a checksummed pg_dump into D (default ./backups) and apply retention
+  restore FILE               restore a backup into an empty database, then run the ledger check
+  version                    print the version and build details
 
 Configuration comes from the environment; see the README.
 `
@@ -52,6 +55,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(args) == 0 {
 			return exitUsage
 		}
+		return exitOK
+	}
+	if args[0] == "version" {
+		// Needs no configuration: it must answer even when the environment is wrong.
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	}
 	cfg, err := config.Load(getenv)
@@ -80,6 +88,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = e.verify(rest)
 	case "audit":
 		err = e.audit(ctx, rest)
+	case "backup":
+		err = e.backup(ctx, rest)
+	case "restore":
+		err = e.restore(ctx, rest)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -128,8 +140,22 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// openDB opens the database pool for commands that need it.
+// openDB opens the database pool for commands that need it, and refuses a database that lacks
+// this binary's migrations (the operator is told to run `fairdraw migrate`).
 func (e *env) openDB(ctx context.Context) (*pgxpool.Pool, error) {
+	pool, err := e.openRawDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckMigrated(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// openRawDB opens the database pool without looking at its schema (migrate, restore).
+func (e *env) openRawDB(ctx context.Context) (*pgxpool.Pool, error) {
 	if err := e.cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
@@ -140,7 +166,7 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	if err := parseFlags(e.flags("migrate"), args); err != nil {
 		return err
 	}
-	pool, err := e.openDB(ctx)
+	pool, err := e.openRawDB(ctx)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger, flush, err := obs.InitSentry(e.cfg.SentryDSN, version, e.logger)
+	logger, flush, err := obs.InitSentry(obs.SentryOptions{DSN: e.cfg.SentryDSN, Release: version, Environment: e.cfg.SentryEnvironment}, e.logger)
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
 		JobTimeout: jobTimeout, RescueStuckJobsAfter: rescueAfter,
+		ErrorHandler: &ops.JobErrorHandler{Logger: logger},
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
@@ -163,6 +164,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	b.SetAdmin(admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
+		Rubles: rub,
 	}))
 
 	deps := web.Deps{
@@ -174,6 +176,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		},
 		Public: web.NewPublic(draws, logger),
 	}
+	stopOps, err := e.serveOps(ctx, &deps, registry, pool, logger)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
 	}
@@ -268,7 +275,7 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		Pool: pool, Jobs: jobs, Draws: draws, YooKassa: ykc, Logger: logger, ReturnURL: returnURL,
 		TrustedIPs: &trusted, TrustedProxies: yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies),
 		PublicURL: e.cfg.PublicURL, PayoutGatewayID: e.cfg.YooKassaPayoutAgentID, LinkSecret: e.cfg.YooKassaPayoutSecretKey,
-		AdminIDs: e.cfg.AdminIDs,
+		AdminIDs: e.cfg.AdminIDs, Receipt: receiptConfig(e.cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rubles: %w", err)

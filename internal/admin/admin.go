@@ -29,6 +29,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	Settings *Settings
 	// Reserve shows the Stars reserve; nil: the panel says it is not available.
 	Reserve *ops.StarsReserve
+	// Rubles is the ruble side, for the queue of money that needs a person; nil: no rubles.
+	Rubles *rubles.Service
 	// Currencies are the entry currencies the operator accepts (XTR, RUB).
 	Currencies []string
 	// AdminIDs may use the panel; the bot checks first, the panel checks again.
@@ -64,6 +67,7 @@ type Panel struct {
 	dialogs    *DialogStore
 	settings   *Settings
 	reserve    *ops.StarsReserve
+	rubles     *rubles.Service
 	currencies []string
 	admins     map[int64]bool
 	logger     *slog.Logger
@@ -74,7 +78,7 @@ type Panel struct {
 func New(c Config) *Panel {
 	p := &Panel{
 		api: c.API, pool: c.Pool, draws: c.Draws, jobs: c.Jobs, dialogs: c.Dialogs, settings: c.Settings,
-		reserve: c.Reserve, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
+		reserve: c.Reserve, rubles: c.Rubles, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -106,6 +110,7 @@ const (
 	cbBans     = "adm:ban"     // ban list
 	cbBanNew   = "adm:ban:new" // start the ban dialog
 	cbAnnounce = "adm:ann"     // the announcement
+	cbQueue    = "adm:q"       // money that needs a person; adm:q:<kind>:<id>[:<outcome>] (see queue.go)
 )
 
 // Actions that take a confirmation (adm:ask, then adm:do).
@@ -322,6 +327,8 @@ func (p *Panel) route(ctx context.Context, s *screen, data string) error {
 		return p.startBan(ctx, s)
 	case data == cbAnnounce:
 		return p.showAnnouncement(ctx, s, "")
+	case data == cbQueue || strings.HasPrefix(data, cbQueue+":"):
+		return p.queueButton(ctx, s, parts)
 	}
 	p.logger.Info("unknown admin button", slog.Int64("admin_id", s.from.ID), slog.String("data", data))
 	return s.answer(ctx, s.t("error.unknown_button"), alert)
@@ -347,6 +354,9 @@ func (p *Panel) showMenu(ctx context.Context, from *telego.User, chatID int64, e
 		row(button(s.t("admin.menu_settings"), cbSettings), button(s.t("admin.menu_bans"), cbBans)),
 		row(button(s.t("admin.menu_announce"), cbAnnounce)),
 	)
+	if p.rubles != nil {
+		kb = append(kb, row(button(s.t("admin.menu_queue", "count", p.queueCount(ctx)), cbQueue)))
+	}
 	return s.show(ctx, s.t("admin.menu"), kb)
 }
 

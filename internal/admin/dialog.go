@@ -22,6 +22,7 @@ const (
 	kindCreate  = "create"  // a new draw, step by step
 	kindSetting = "setting" // a new value of one setting
 	kindBan     = "ban"     // a user to ban, then a confirmation
+	kindByHand  = "byhand"  // the note of money settled by hand (queue.go)
 )
 
 // Dialog is what an admin is in the middle of, kept in Redis by DialogStore.
@@ -32,6 +33,8 @@ type Dialog struct {
 	Setting   string `json:"setting,omitempty"`
 	BanUser   int64  `json:"ban_user,omitempty"`
 	BanReason string `json:"ban_reason,omitempty"`
+	// ByHand is what the byhand dialog settles: "rf:<payment id>" or "po:<payout id>:<outcome>".
+	ByHand string `json:"by_hand,omitempty"`
 	// Input is the last update the dialog took (see screen.input).
 	Input string `json:"input,omitempty"`
 	// Version is the store's; buttons carry it, so a button of an earlier step is stale.
@@ -155,6 +158,8 @@ func (p *Panel) dialogInput(ctx context.Context, s *screen, d Dialog, in string)
 		return p.settingAnswer(ctx, s, d, in)
 	case kindBan:
 		return p.banAnswer(ctx, s, d, in)
+	case kindByHand:
+		return p.byHandAnswer(ctx, s, d, in)
 	}
 	return fmt.Errorf("admin: dialog of unknown kind %q", d.Kind)
 }
@@ -249,6 +254,8 @@ func (p *Panel) showStep(ctx context.Context, s *screen, d Dialog, problem strin
 		text, kb, err = p.settingPrompt(ctx, s, d)
 	case kindBan:
 		text, kb, err = p.banPrompt(ctx, s, d)
+	case kindByHand:
+		text, kb = s.t("admin.q_note_ask"), [][]telego.InlineKeyboardButton{navRow(s, d)}
 	default:
 		return fmt.Errorf("admin: dialog of unknown kind %q", d.Kind)
 	}

@@ -20,7 +20,10 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa/yookassatest"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/telegram"
@@ -86,6 +89,8 @@ func newPrefix(t testing.TB) string {
 type options struct {
 	maxPerDay  int
 	floodLimit int
+	// rubles adds the ruble side (a YooKassa fake without notifications) to the panel.
+	rubles bool
 }
 
 // fixture is fairdraw with its admin panel, talking to a Telegram fake by long polling. The
@@ -102,6 +107,8 @@ type fixture struct {
 	settings *admin.Settings
 	bot      *bot.Bot
 	stop     func()
+	rub      *rubles.Service
+	yk       *yookassatest.Server
 }
 
 func newFixture(t *testing.T, o options) *fixture {
@@ -115,11 +122,26 @@ func newFixture(t *testing.T, o options) *fixture {
 		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}})
 	rt.Clock.Set(start)
 	river.AddWorker(rt.Workers, &admin.BroadcastWorker{Pool: rt.Pool})
+	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o}
+	if o.rubles {
+		f.yk = yookassatest.NewServer(yookassatest.Options{Now: rt.Clock.Now})
+		t.Cleanup(f.yk.Close)
+		client, err := yookassa.New(f.yk.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.rub, err = rubles.New(rubles.Config{Pool: rt.Pool, Jobs: rt.Jobs, Draws: rt.Svc, YooKassa: client, Logger: rt.Logger,
+			Now: rt.Clock.Now, ReturnURL: "https://t.me/fairdraw_test_bot", PublicURL: "https://draws.test", AdminIDs: []int64{adminID},
+			PayoutGatewayID: yookassatest.DefaultGatewayID, LinkSecret: yookassatest.DefaultGatewaySecretKey}); err != nil {
+			t.Fatal(err)
+		}
+		f.rub.Register(rt.Workers)
+	}
 	rt.Start()
 	if o.floodLimit == 0 {
 		o.floodLimit = 10_000
 	}
-	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o}
+	f.o = o
 	f.startProcess(t)
 	t.Cleanup(func() { f.stop() })
 	return f
@@ -136,6 +158,7 @@ func (f *fixture) startProcess(t *testing.T) {
 		// The reserve reads the fake's Stars history, dated by the real clock.
 		Reserve:    &ops.StarsReserve{Pool: f.rt.Pool, Stars: f.api, Threshold: f.settings.ReserveThreshold},
 		Currencies: []string{"XTR", "RUB"}, AdminIDs: []int64{adminID}, Logger: f.rt.Logger, Now: f.rt.Clock.Now,
+		Rubles: f.rub,
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now,

@@ -123,9 +123,9 @@ func (b *Bot) SetAdmin(a Admin) { b.admin = a }
 // ErrMalformed marks an update that could not be understood; it is logged and skipped.
 var ErrMalformed = errors.New("bot: malformed update")
 
-// HandleUpdate handles one update. An error means a passing failure (the database is down):
+// handleUpdate handles one update. An error means a passing failure (the database is down):
 // the update should be delivered again. Malformed or unknown updates are logged and return nil.
-func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) error {
+func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 	start := time.Now()
 	defer func() { b.metrics.handle.Observe(time.Since(start).Seconds()) }()
 	log := b.logger.With(slog.Int("update_id", u.UpdateID))

@@ -68,12 +68,18 @@ var defaults = map[string]string{
 	"RANDOM_ORG_API_KEY":         "",
 	"RANDOM_ORG_PUBLIC_KEY":      "",
 	"SENTRY_DSN":                 "",
+	"SENTRY_ENVIRONMENT":         "production",
+	"METRICS_ADDR":               "",
+	"YOOKASSA_RECEIPTS":          "false",
+	"YOOKASSA_TAX_SYSTEM_CODE":   "",
+	"YOOKASSA_VAT_CODE":          "1",
+	"METRICS_TOKEN":              "",
 }
 
 // secrets are masked in Dump.
 var secrets = []string{
 	"BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "YOOKASSA_SECRET_KEY", "YOOKASSA_PAYOUT_SECRET_KEY",
-	"RANDOM_ORG_API_KEY", "SENTRY_DSN", "DATABASE_URL", "REDIS_URL",
+	"RANDOM_ORG_API_KEY", "SENTRY_DSN", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN",
 }
 
 // Config is the effective configuration. Fields are documented with the variable they come from;
@@ -105,6 +111,12 @@ type Config struct {
 	YooKassaPayoutAgentID   string         // YOOKASSA_PAYOUT_AGENT_ID
 	YooKassaPayoutSecretKey string         // YOOKASSA_PAYOUT_SECRET_KEY
 	YooKassaTrustedIPs      []netip.Prefix // YOOKASSA_TRUSTED_IPS: CIDRs or single addresses
+	// YooKassaReceipts (YOOKASSA_RECEIPTS) sends a 54-FZ receipt with every ruble payment, with
+	// YooKassaVATCode (YOOKASSA_VAT_CODE, 1..12) and YooKassaTaxSystemCode
+	// (YOOKASSA_TAX_SYSTEM_CODE, 1..6, 0 or empty: left out).
+	YooKassaReceipts      bool
+	YooKassaVATCode       int
+	YooKassaTaxSystemCode int
 	// TrustedProxies (TRUSTED_PROXIES) are reverse proxies whose X-Forwarded-For is believed.
 	// Empty means the TCP peer address is the source address.
 	TrustedProxies []netip.Prefix
@@ -131,8 +143,16 @@ type Config struct {
 	// (real balance minus what users hold) fall below it.
 	StarsReserveThreshold int64
 
-	SentryDSN string     // SENTRY_DSN: empty disables Sentry
-	LogLevel  slog.Level // LOG_LEVEL: debug, info, warn, error
+	SentryDSN string // SENTRY_DSN: empty disables Sentry
+	// SentryEnvironment (SENTRY_ENVIRONMENT) tags every Sentry event (production, staging, ...).
+	SentryEnvironment string
+	// MetricsAddr (METRICS_ADDR) is a listen address of its own for /metrics (":9090"); then the
+	// public address serves no /metrics. Empty: /metrics stays on HTTP_ADDR, answered only with
+	// METRICS_TOKEN or, without a token, only to direct loopback requests.
+	MetricsAddr string
+	// MetricsToken (METRICS_TOKEN) is the bearer token /metrics on HTTP_ADDR asks for.
+	MetricsToken string
+	LogLevel     slog.Level // LOG_LEVEL: debug, info, warn, error
 }
 
 // Load parses the configuration from getenv. It returns every problem found, joined, so an
@@ -175,6 +195,9 @@ func Load(getenv func(string) string) (Config, error) {
 		RandomOrgPublicKey:      get("RANDOM_ORG_PUBLIC_KEY"),
 		DrandURL:                strings.TrimRight(get("DRAND_URL"), "/"),
 		SentryDSN:               get("SENTRY_DSN"),
+		SentryEnvironment:       get("SENTRY_ENVIRONMENT"),
+		MetricsAddr:             get("METRICS_ADDR"),
+		MetricsToken:            get("METRICS_TOKEN"),
 	}
 
 	if c.TelegramMode != ModePolling && c.TelegramMode != ModeWebhook {
@@ -204,6 +227,16 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, _, err := splitHostPortLoose(c.HTTPAddr); err != nil {
 		fail("HTTP_ADDR", "not a listen address like :8080: %v", err)
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := splitHostPortLoose(c.MetricsAddr); err != nil {
+			fail("METRICS_ADDR", "not a listen address like :9090: %v", err)
+		} else if c.MetricsAddr == c.HTTPAddr {
+			fail("METRICS_ADDR", "must differ from HTTP_ADDR (%s)", c.HTTPAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		fail("METRICS_TOKEN", "too short to be a secret: use at least 16 characters")
+	}
 	for _, s := range splitList(get("ADMIN_IDS")) {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
@@ -218,6 +251,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustedProxies, err = ParsePrefixes(get("TRUSTED_PROXIES")); err != nil {
 		fail("TRUSTED_PROXIES", "%v", err)
+	}
+	if c.YooKassaReceipts, err = strconv.ParseBool(get("YOOKASSA_RECEIPTS")); err != nil {
+		fail("YOOKASSA_RECEIPTS", "not true or false: %q", get("YOOKASSA_RECEIPTS"))
+	}
+	if v, err := strconv.Atoi(get("YOOKASSA_VAT_CODE")); err != nil || v < 1 || v > 12 {
+		fail("YOOKASSA_VAT_CODE", "not a YooKassa VAT code 1..12: %q", get("YOOKASSA_VAT_CODE"))
+	} else {
+		c.YooKassaVATCode = v
+	}
+	if s := get("YOOKASSA_TAX_SYSTEM_CODE"); s != "" {
+		if v, err := strconv.Atoi(s); err != nil || v < 1 || v > 6 {
+			fail("YOOKASSA_TAX_SYSTEM_CODE", "not a tax system code 1..6: %q", s)
+		} else {
+			c.YooKassaTaxSystemCode = v
+		}
 	}
 	c.SendRateGlobal = posInt("SEND_RATE_GLOBAL")
 	c.SendRatePerChat = posInt("SEND_RATE_PER_CHAT")

@@ -42,6 +42,9 @@ func (w *LedgerCheckWorker) Work(ctx context.Context, j *river.Job[LedgerCheckAr
 	if err != nil {
 		return fmt.Errorf("ops: ledger check: %w", err)
 	}
+	if err := record(ctx, w.Pool, CheckLedger, len(problems) == 0, map[string]int64{"problems": int64(len(problems))}, time.Now()); err != nil {
+		w.Logger.Warn("ledger check result not recorded", slog.Any("error", err))
+	}
 	if len(problems) == 0 {
 		w.Logger.Info("ledger check passed")
 		return nil

@@ -179,6 +179,11 @@ func (w *StarsReserveWorker) Work(ctx context.Context, j *river.Job[StarsReserve
 	if err != nil {
 		return err
 	}
+	if err := record(ctx, w.Reserve.Pool, CheckStarsReserve, !f.Low(), map[string]int64{
+		"balance": f.Balance, "immature": f.Immature, "owed": f.Owed, "available": f.Spare(), "threshold": f.Threshold,
+	}, f.At); err != nil {
+		w.Logger.Warn("stars reserve figures not recorded", slog.Any("error", err))
+	}
 	attrs := []any{slog.Int64("balance", f.Balance), slog.Int64("owed", f.Owed), slog.Int64("immature", f.Immature), slog.Int64("threshold", f.Threshold)}
 	if !f.Low() {
 		w.Logger.Info("stars reserve ok", attrs...)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Pinger is a dependency whose reachability /readyz reports (PostgreSQL, Redis).
@@ -26,8 +25,14 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
 // Deps are what the HTTP server serves. Nil handlers leave their routes unregistered.
 type Deps struct {
-	Logger   *slog.Logger
+	Logger *slog.Logger
+	// Registry is served at GET /metrics, guarded (see guardedMetrics); nil when METRICS_ADDR
+	// serves it elsewhere.
 	Registry *prometheus.Registry
+	// MetricsToken is the bearer token /metrics asks for; empty: loopback only.
+	MetricsToken string
+	// HTTPMetrics, when set, times every request.
+	HTTPMetrics *HTTPMetrics
 	// Ready lists the dependencies /readyz checks, by name.
 	Ready map[string]Pinger
 	// TelegramWebhook handles POST /webhooks/telegram.
@@ -48,7 +53,7 @@ func NewHandler(d Deps) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))
 	if d.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+		mux.Handle("GET /metrics", guardedMetrics(d.Registry, d.MetricsToken))
 	}
 	if d.TelegramWebhook != nil {
 		mux.Handle("POST /webhooks/telegram", d.TelegramWebhook)
@@ -65,7 +70,7 @@ func NewHandler(d Deps) http.Handler {
 		mux.Handle("GET /payout/card", d.PayoutWidget)
 		mux.Handle("POST /payout/card", d.PayoutWidget)
 	}
-	return recoverer(d.Logger, mux)
+	return d.HTTPMetrics.wrap(recoverer(d.Logger, mux))
 }
 
 func readyz(deps map[string]Pinger) http.HandlerFunc {

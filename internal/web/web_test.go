@@ -58,7 +58,7 @@ func TestRoutes(t *testing.T) {
 		{"health", "/healthz", nil, 200, `"ok"`},
 		{"ready", "/readyz", nil, 200, `"postgres":"ok"`},
 		{"not ready", "/readyz", down, 503, `"postgres":"unavailable"`},
-		{"metrics", "/metrics", nil, 200, "go_goroutines"},
+		{"metrics are not public", "/metrics", nil, 404, ""},
 		{"index", "/", nil, 200, "Весна &lt;b&gt;"},
 		{"draw page", "/raffles/7", nil, 200, "Розыгрыш #7"},
 		{"unknown draw", "/raffles/8", nil, 404, ""},

@@ -87,6 +87,13 @@ type NotificationsSent struct {
 	MessageID  pgtype.Int8 `json:"message_id"`
 }
 
+type OpsCheck struct {
+	Name      string    `json:"name"`
+	Ok        bool      `json:"ok"`
+	Figures   []byte    `json:"figures"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
 type Payment struct {
 	ID           int64       `json:"id"`
 	Provider     string      `json:"provider"`
@@ -157,28 +164,30 @@ type RubPayment struct {
 }
 
 type RubPayout struct {
-	ID             int64       `json:"id"`
-	TelegramID     int64       `json:"telegram_id"`
-	Amount         int64       `json:"amount"`
-	Method         string      `json:"method"`
-	Phone          string      `json:"phone"`
-	BankID         string      `json:"bank_id"`
-	AccountNumber  string      `json:"account_number"`
-	PayoutToken    string      `json:"payout_token"`
-	CardFirst6     string      `json:"card_first6"`
-	CardLast4      string      `json:"card_last4"`
-	CardType       string      `json:"card_type"`
-	RequestKey     pgtype.Text `json:"request_key"`
-	Attempt        int32       `json:"attempt"`
-	IdempotenceKey string      `json:"idempotence_key"`
-	Status         string      `json:"status"`
-	YookassaID     pgtype.Text `json:"yookassa_id"`
-	CancelParty    string      `json:"cancel_party"`
-	CancelReason   string      `json:"cancel_reason"`
-	CreatedAt      time.Time   `json:"created_at"`
-	SentAt         *time.Time  `json:"sent_at"`
-	CheckedAt      time.Time   `json:"checked_at"`
-	FinishedAt     *time.Time  `json:"finished_at"`
+	ID                  int64       `json:"id"`
+	TelegramID          int64       `json:"telegram_id"`
+	Amount              int64       `json:"amount"`
+	Method              string      `json:"method"`
+	Phone               string      `json:"phone"`
+	BankID              string      `json:"bank_id"`
+	AccountNumber       string      `json:"account_number"`
+	PayoutToken         string      `json:"payout_token"`
+	CardFirst6          string      `json:"card_first6"`
+	CardLast4           string      `json:"card_last4"`
+	CardType            string      `json:"card_type"`
+	RequestKey          pgtype.Text `json:"request_key"`
+	Attempt             int32       `json:"attempt"`
+	IdempotenceKey      string      `json:"idempotence_key"`
+	Status              string      `json:"status"`
+	YookassaID          pgtype.Text `json:"yookassa_id"`
+	CancelParty         string      `json:"cancel_party"`
+	CancelReason        string      `json:"cancel_reason"`
+	CreatedAt           time.Time   `json:"created_at"`
+	SentAt              *time.Time  `json:"sent_at"`
+	CheckedAt           time.Time   `json:"checked_at"`
+	FinishedAt          *time.Time  `json:"finished_at"`
+	DestinationTail     string      `json:"destination_tail"`
+	DestinationPurgedAt *time.Time  `json:"destination_purged_at"`
 }
 
 type RubRefund struct {

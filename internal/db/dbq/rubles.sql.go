@@ -64,7 +64,7 @@ func (q *Queries) DueRubPayments(ctx context.Context, db DBTX, arg DueRubPayment
 }
 
 const dueRubPayouts = `-- name: DueRubPayouts :many
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts
  WHERE status IN ('new', 'pending') AND checked_at <= $1
  ORDER BY checked_at, id
  LIMIT $2
@@ -107,6 +107,8 @@ func (q *Queries) DueRubPayouts(ctx context.Context, db DBTX, arg DueRubPayoutsP
 			&i.SentAt,
 			&i.CheckedAt,
 			&i.FinishedAt,
+			&i.DestinationTail,
+			&i.DestinationPurgedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -223,7 +225,7 @@ func (q *Queries) GetRubPayment(ctx context.Context, db DBTX, id int64) (RubPaym
 }
 
 const getRubPayout = `-- name: GetRubPayout :one
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts WHERE id = $1
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts WHERE id = $1
 `
 
 func (q *Queries) GetRubPayout(ctx context.Context, db DBTX, id int64) (RubPayout, error) {
@@ -252,6 +254,8 @@ func (q *Queries) GetRubPayout(ctx context.Context, db DBTX, id int64) (RubPayou
 		&i.SentAt,
 		&i.CheckedAt,
 		&i.FinishedAt,
+		&i.DestinationTail,
+		&i.DestinationPurgedAt,
 	)
 	return i, err
 }
@@ -344,7 +348,7 @@ SELECT next.id, $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text,
        $7::text, $8::text, $9::text, $10::text, $11::text, 1,
        'fdpayout-' || next.id::text || '-1', 'new', $12::timestamptz, $12::timestamptz
   FROM next
-RETURNING id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at
+RETURNING id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at
 `
 
 type InsertRubPayoutParams struct {
@@ -401,6 +405,8 @@ func (q *Queries) InsertRubPayout(ctx context.Context, db DBTX, arg InsertRubPay
 		&i.SentAt,
 		&i.CheckedAt,
 		&i.FinishedAt,
+		&i.DestinationTail,
+		&i.DestinationPurgedAt,
 	)
 	return i, err
 }
@@ -535,7 +541,7 @@ func (q *Queries) LockRubPaymentByYooKassaID(ctx context.Context, db DBTX, yooka
 }
 
 const lockRubPayout = `-- name: LockRubPayout :one
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts WHERE id = $1 FOR UPDATE
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockRubPayout(ctx context.Context, db DBTX, id int64) (RubPayout, error) {
@@ -564,12 +570,14 @@ func (q *Queries) LockRubPayout(ctx context.Context, db DBTX, id int64) (RubPayo
 		&i.SentAt,
 		&i.CheckedAt,
 		&i.FinishedAt,
+		&i.DestinationTail,
+		&i.DestinationPurgedAt,
 	)
 	return i, err
 }
 
 const lockRubPayoutByYooKassaID = `-- name: LockRubPayoutByYooKassaID :one
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts WHERE yookassa_id = $1 FOR UPDATE
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts WHERE yookassa_id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockRubPayoutByYooKassaID(ctx context.Context, db DBTX, yookassaID pgtype.Text) (RubPayout, error) {
@@ -598,6 +606,8 @@ func (q *Queries) LockRubPayoutByYooKassaID(ctx context.Context, db DBTX, yookas
 		&i.SentAt,
 		&i.CheckedAt,
 		&i.FinishedAt,
+		&i.DestinationTail,
+		&i.DestinationPurgedAt,
 	)
 	return i, err
 }
@@ -715,7 +725,7 @@ func (q *Queries) OpenRubPayment(ctx context.Context, db DBTX, arg OpenRubPaymen
 }
 
 const rubPayoutByRequestKey = `-- name: RubPayoutByRequestKey :one
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts WHERE request_key = $1
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts WHERE request_key = $1
 `
 
 func (q *Queries) RubPayoutByRequestKey(ctx context.Context, db DBTX, requestKey pgtype.Text) (RubPayout, error) {
@@ -744,6 +754,8 @@ func (q *Queries) RubPayoutByRequestKey(ctx context.Context, db DBTX, requestKey
 		&i.SentAt,
 		&i.CheckedAt,
 		&i.FinishedAt,
+		&i.DestinationTail,
+		&i.DestinationPurgedAt,
 	)
 	return i, err
 }
@@ -881,7 +893,7 @@ func (q *Queries) TouchRubRefund(ctx context.Context, db DBTX, arg TouchRubRefun
 }
 
 const userRubPayouts = `-- name: UserRubPayouts :many
-SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at FROM rub_payouts WHERE telegram_id = $1 ORDER BY id DESC LIMIT $2
+SELECT id, telegram_id, amount, method, phone, bank_id, account_number, payout_token, card_first6, card_last4, card_type, request_key, attempt, idempotence_key, status, yookassa_id, cancel_party, cancel_reason, created_at, sent_at, checked_at, finished_at, destination_tail, destination_purged_at FROM rub_payouts WHERE telegram_id = $1 ORDER BY id DESC LIMIT $2
 `
 
 type UserRubPayoutsParams struct {
@@ -921,6 +933,8 @@ func (q *Queries) UserRubPayouts(ctx context.Context, db DBTX, arg UserRubPayout
 			&i.SentAt,
 			&i.CheckedAt,
 			&i.FinishedAt,
+			&i.DestinationTail,
+			&i.DestinationPurgedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -71,12 +71,17 @@ type Payout struct {
 func toPayout(r dbq.RubPayout) Payout {
 	p := Payout{ID: r.ID, UserID: r.TelegramID, Amount: r.Amount, Method: yookassa.PayoutMethod(r.Method), Status: r.Status,
 		YooKassaID: r.YookassaID.String, CancelReason: r.CancelReason, CreatedAt: r.CreatedAt}
-	switch p.Method {
-	case yookassa.PayoutSBP:
+	switch {
+	case r.DestinationPurgedAt != nil: // final: the database kept only the last digits
+		p.Destination = "•••" + r.DestinationTail
+		if p.Method == yookassa.PayoutBankCard {
+			p.Destination = "•••" + r.CardLast4
+		}
+	case p.Method == yookassa.PayoutSBP:
 		p.Destination = "•••" + tail(r.Phone, 4)
-	case yookassa.PayoutYooMoney:
+	case p.Method == yookassa.PayoutYooMoney:
 		p.Destination = "•••" + tail(r.AccountNumber, 4)
-	case yookassa.PayoutBankCard:
+	case p.Method == yookassa.PayoutBankCard:
 		p.Destination = r.CardFirst6 + "•••" + r.CardLast4
 	}
 	return p
@@ -468,7 +473,9 @@ func (s *Service) returnPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 		map[string]string{"status": row.Status}, map[string]any{"status": statusCanceled, "party": party, "reason": reason, "yookassa_id": row.YookassaID.String}); err != nil {
 		return err
 	}
-	s.log.Warn("payout canceled", slog.Int64("payout_id", row.ID), slog.String("party", party), slog.String("reason", reason))
+	// Error: a payout that failed needs a person, so it reaches Sentry (with the user, never the destination).
+	s.log.Error("payout canceled", slog.Int64("payout_id", row.ID), slog.Int64("user_id", row.TelegramID),
+		slog.Int64("amount", row.Amount), slog.String("method", row.Method), slog.String("party", party), slog.String("reason", reason))
 	if err := notify.Enqueue(ctx, tx, s.jobs, notify.Message{
 		EventKey: fmt.Sprintf("payout:%d:failed", row.ID), ChatID: row.TelegramID, Key: "rub.payout_failed",
 		Args: map[string]i18n.Arg{"amount": i18n.M(row.Amount, Currency), "reason": i18n.K(PayoutReasonKey(reason))},
