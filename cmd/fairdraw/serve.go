@@ -170,7 +170,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			"postgres": web.PingFunc(pool.Ping),
 			"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 		},
-		Public: web.NewPublic(draws, logger),
+		Public: web.NewPublic(draws, logger, e.siteOptions(draws)...),
 	}
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)

@@ -1,0 +1,257 @@
+package web
+
+import (
+	"bytes"
+	"container/list"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/raffle"
+
+	"github.com/fairdraw/fairdraw/internal/fairness"
+)
+
+// cachedProof is a drawn draw's proof as published: it never changes once drawn.
+type cachedProof struct {
+	proof    fairness.Proof
+	json     []byte
+	etag     string
+	verified bool
+}
+
+// proofCache keeps the proofs of the most recently viewed drawn draws (LRU), so a popular
+// draw's entries are loaded and its proof verified once, not on every request.
+type proofCache struct {
+	mu    sync.Mutex
+	size  int
+	order *list.List // of int64, front = most recent
+	items map[int64]*list.Element
+	data  map[int64]*cachedProof
+}
+
+func newProofCache(size int) *proofCache {
+	return &proofCache{size: size, order: list.New(), items: map[int64]*list.Element{}, data: map[int64]*cachedProof{}}
+}
+
+func (c *proofCache) get(id int64) *cachedProof {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[id]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return c.data[id]
+}
+
+func (c *proofCache) put(id int64, cp *cachedProof) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[id]; ok {
+		c.order.MoveToFront(e)
+		c.data[id] = cp
+		return
+	}
+	c.items[id] = c.order.PushFront(id)
+	c.data[id] = cp
+	for c.order.Len() > c.size {
+		old := c.order.Remove(c.order.Back()).(int64)
+		delete(c.items, old)
+		delete(c.data, old)
+	}
+}
+
+// rateLimiter allows each key n events per window (fixed windows), remembering at most
+// maxKeys keys; past that it forgets every window that has ended.
+type rateLimiter struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	n       int
+	window  time.Duration
+	maxKeys int
+	seen    map[string]*rateWindow
+}
+
+type rateWindow struct {
+	start time.Time
+	count int
+}
+
+func newRateLimiter(now func() time.Time, n int, window time.Duration, maxKeys int) *rateLimiter {
+	return &rateLimiter{now: now, n: n, window: window, maxKeys: maxKeys, seen: map[string]*rateWindow{}}
+}
+
+// Allow counts one event of key and reports whether it is within the limit.
+func (l *rateLimiter) Allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	w, ok := l.seen[key]
+	if !ok || now.Sub(w.start) >= l.window {
+		if !ok && len(l.seen) >= l.maxKeys {
+			for k, old := range l.seen {
+				if now.Sub(old.start) >= l.window {
+					delete(l.seen, k)
+				}
+			}
+			if len(l.seen) >= l.maxKeys {
+				return false // under a flood of addresses, refuse rather than grow without bound
+			}
+		}
+		w = &rateWindow{start: now}
+		l.seen[key] = w
+	}
+	w.count++
+	return w.count <= l.n
+}
+
+// clientIP is the address the request came from. Behind a reverse proxy every visitor shares
+// the proxy's address, which makes the limit stricter, never looser.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// checkResult is the answer of the entrant self-check.
+type checkResult struct {
+	Class string
+	Lines []string
+}
+
+var codeRe = regexp.MustCompile(`^[0-9A-Z]{4}-[0-9A-Z]{4}$`)
+
+// normalizeCode accepts what people type: any case, spaces, with or without the hyphen.
+func normalizeCode(s string) (string, bool) {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if len(s) == 8 && !strings.Contains(s, "-") {
+		s = s[:4] + "-" + s[4:]
+	}
+	return s, codeRe.MatchString(s)
+}
+
+// selfCheck finds code in the draw's frozen list: its position, and whether it won.
+func selfCheck(l string, d raffle.Draw, cp *cachedProof, raw string) *checkResult {
+	code, ok := normalizeCode(raw)
+	if !ok {
+		return &checkResult{Class: "bad", Lines: []string{i18n.T(l, "web.selfcheck_bad")}}
+	}
+	if cp == nil {
+		return &checkResult{Class: "muted", Lines: []string{i18n.T(l, "web.selfcheck_open")}}
+	}
+	for i, c := range cp.proof.Entries {
+		if c != code {
+			continue
+		}
+		lines := []string{i18n.T(l, "web.selfcheck_found", "code", code, "pos", i)}
+		for _, w := range cp.proof.Winners {
+			if w.Index == i {
+				lines = append(lines, i18n.T(l, "web.selfcheck_won", "prize", i18n.Money(l, w.Prize, d.Currency)))
+				return &checkResult{Class: "ok", Lines: lines}
+			}
+		}
+		return &checkResult{Class: "ok", Lines: append(lines, i18n.T(l, "web.selfcheck_lost"))}
+	}
+	return &checkResult{Class: "bad", Lines: []string{i18n.T(l, "web.selfcheck_missing", "code", code)}}
+}
+
+// chartSVG draws the running total of entries over time as an inline SVG (no script, no
+// style attribute: presentation attributes only, so the CSP needs nothing extra). Every text
+// in it is escaped.
+func chartSVG(l string, points []raffle.TimelinePoint) template.HTML {
+	if len(points) == 0 {
+		return ""
+	}
+	const w, h, pad = 600.0, 200.0, 30.0
+	first, last := points[0].At, points[len(points)-1].At
+	span := last.Sub(first).Seconds()
+	top := float64(points[len(points)-1].Entries)
+	x := func(t time.Time) float64 {
+		if span <= 0 {
+			return w - pad
+		}
+		return pad + (w-2*pad)*t.Sub(first).Seconds()/span
+	}
+	y := func(n int) float64 { return h - pad - (h-2*pad)*float64(n)/max(top, 1) }
+	var b bytes.Buffer
+	esc := template.HTMLEscapeString
+	label := i18n.T(l, "web.chart_label", "from", i18n.FormatTime(l, first), "to", i18n.FormatTime(l, last), "entries", int(top))
+	fmt.Fprintf(&b, `<svg class="chart" id="entries-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title>`, w, h, esc(label), esc(label))
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, pad, h-pad, w-pad, h-pad)
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, pad, pad, pad, h-pad)
+	b.WriteString(`<polyline fill="none" stroke="#2a6" stroke-width="2" points="`)
+	fmt.Fprintf(&b, "%.1f,%.1f ", x(first), y(0))
+	for _, p := range points {
+		fmt.Fprintf(&b, "%.1f,%.1f ", x(p.At), y(p.Entries))
+	}
+	b.WriteString(`"/>`)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="12" fill="#555">%d</text>`, pad+4, pad+4, int(top))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="12" fill="#555">%s</text>`, pad, h-8, esc(i18n.FormatTime(l, first)))
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="12" fill="#555" text-anchor="end">%s</text>`, w-pad, h-8, esc(i18n.FormatTime(l, last)))
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // every interpolated text above went through esc
+}
+
+// offlinePage is GET /verifier.html: the verifier as one self-contained file (WebAssembly
+// inline as base64, scripts and style inline, allowed by hash) that works saved to disk and
+// opened offline with a downloaded proof.json. Built once per language, on first request.
+type offlinePage struct {
+	assets *Assets
+	tmpl   *template.Template
+	once   [2]sync.Once
+	pages  [2][]byte
+	err    [2]error
+	// csp allows exactly the page's inline scripts and style.
+	csp string
+}
+
+func newOfflinePage(assets *Assets, tmpl *template.Template) *offlinePage {
+	css, execJS, verifyJS := assets.files["site.css"].body, assets.files["wasm_exec.js"].body, assets.files["verify.js"].body
+	return &offlinePage{assets: assets, tmpl: tmpl,
+		csp: offlineCSP([]string{cspHash(string(execJS)), cspHash(string(verifyJS))}, cspHash(string(css)))}
+}
+
+func (o *offlinePage) ServeHTTP(w http.ResponseWriter, r *http.Request, l string) {
+	i := 0
+	if l == i18n.EN {
+		i = 1
+	}
+	o.once[i].Do(func() { o.pages[i], o.err[i] = o.build(l) })
+	if o.err[i] != nil {
+		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", o.csp)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="fairdraw-verifier.html"`)
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Vary", "Accept-Language, Cookie")
+	_, _ = w.Write(o.pages[i])
+}
+
+func (o *offlinePage) build(l string) ([]byte, error) {
+	css := string(o.assets.files["site.css"].body)
+	execJS := string(o.assets.files["wasm_exec.js"].body)
+	verifyJS := string(o.assets.files["verify.js"].body)
+	data := map[string]any{
+		"L": l, "CSS": template.CSS(css), "ExecJS": template.JS(execJS), "VerifyJS": template.JS(verifyJS),
+		"Labels": verifierLabels(l), "WasmSHA256": o.assets.WasmSHA256, "WasmSize": o.assets.WasmSize,
+		"WasmBase64": base64.StdEncoding.EncodeToString(o.assets.files["verifier.wasm"].body),
+	}
+	var b bytes.Buffer
+	if err := o.tmpl.ExecuteTemplate(&b, "offline.html", data); err != nil {
+		return nil, fmt.Errorf("web: offline verifier: %w", err)
+	}
+	return b.Bytes(), nil
+}
