@@ -260,7 +260,7 @@ func verifierLabels(l string) map[string]string {
 		"valid": i18n.T(l, "web.verify_valid"), "invalid": i18n.T(l, "web.verify_invalid"),
 		"error": i18n.T(l, "web.verify_error"), "loading": i18n.T(l, "web.verify_loading"),
 		"running": i18n.T(l, "web.verify_running"), "ms": i18n.T(l, "web.verify_time"),
-		"no_file": i18n.T(l, "web.verify_file"),
+		"no_file":     i18n.T(l, "web.verify_file"),
 		"status.pass": i18n.T(l, "web.check_pass"), "status.fail": i18n.T(l, "web.check_fail"),
 		"status.not_run": i18n.T(l, "web.check_not_run"),
 	}

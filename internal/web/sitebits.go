@@ -247,7 +247,8 @@ func (o *offlinePage) build(l string) ([]byte, error) {
 	data := map[string]any{
 		"L": l, "CSS": template.CSS(css), "ExecJS": template.JS(execJS), "VerifyJS": template.JS(verifyJS),
 		"Labels": verifierLabels(l), "WasmSHA256": o.assets.WasmSHA256, "WasmSize": o.assets.WasmSize,
-		"WasmBase64": base64.StdEncoding.EncodeToString(o.assets.files["verifier.wasm"].body),
+		// Base64's alphabet (A-Z a-z 0-9 + / =) has no character HTML gives a meaning to.
+		"WasmBase64": template.HTML(base64.StdEncoding.EncodeToString(o.assets.files["verifier.wasm"].body)),
 	}
 	var b bytes.Buffer
 	if err := o.tmpl.ExecuteTemplate(&b, "offline.html", data); err != nil {
