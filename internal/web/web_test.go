@@ -19,14 +19,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/goleak"
+	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 
 	"github.com/fairdraw/fairdraw/internal/fairness"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain drops the shared test database and checks for leaked goroutines (dbtest.Main).
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // fakeDraws stands in for raffle.Service: the public pages only read.
 type fakeDraws struct {
