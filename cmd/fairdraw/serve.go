@@ -113,7 +113,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
 		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
-		Limits: settings.Limits(),
+		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
 	sources, err := e.sources(logger)
 	if err != nil {

@@ -1,7 +1,8 @@
 package i18n
 
 // siteTexts are the texts of the public site, the browser verifier and the Mini App (package
-// web). web.check.<name> name each check of fairness.VerifyProof.
+// web), and the channel posts (CHANNEL_ID, package raffle). web.check.<name> name each check of
+// fairness.VerifyProof.
 var siteTexts = map[string]map[string]string{
 	RU: {
 		"web.site_title":             "Розыгрыши призов",
@@ -115,6 +116,10 @@ var siteTexts = map[string]map[string]string{
 		"web.app_won":                "выигрыш {prize}",
 		"web.app_lost":               "без выигрыша",
 		"web.app_hello":              "Здравствуйте, {name}!",
+		"channel.opened":             "Новый розыгрыш #{id} «{title}»: взнос {fee}, комиссия {commission}%, победителей {winners}, минимум участников {min}, итог {deadline}. Правила и участие: {url}",
+		"channel.closed_drand":       "Приём в розыгрыш #{id} «{title}» закрыт: {participants}. Хеш списка участников (SHA-256): {hash}. Победителей определит раунд {round} маяка drand quicknet. {url}",
+		"channel.closed_randomorg":   "Приём в розыгрыш #{id} «{title}» закрыт: {participants}. Хеш списка участников (SHA-256): {hash}. Победителей определит Random.org, билет {ticket}. {url}",
+		"channel.result":             "Итоги розыгрыша #{id} «{title}»: {participants}, фонд {pool}, победители — {codes}. Доказательство (проверяется в браузере): {url}",
 	},
 	EN: {
 		"web.site_title":             "Prize draws",
@@ -228,5 +233,9 @@ var siteTexts = map[string]map[string]string{
 		"web.app_won":                "won {prize}",
 		"web.app_lost":               "no prize",
 		"web.app_hello":              "Hello, {name}!",
+		"channel.opened":             "New draw #{id} “{title}”: fee {fee}, commission {commission}%, {winners} winners, at least {min} participants, ends {deadline}. Rules and entry: {url}",
+		"channel.closed_drand":       "Draw #{id} “{title}” is closed: {participants}. Entrant list hash (SHA-256): {hash}. Winners will be picked by drand quicknet round {round}. {url}",
+		"channel.closed_randomorg":   "Draw #{id} “{title}” is closed: {participants}. Entrant list hash (SHA-256): {hash}. Winners will be picked by Random.org, ticket {ticket}. {url}",
+		"channel.result":             "Results of draw #{id} “{title}”: {participants}, pool {pool}, winners {codes}. Proof (check it in your browser): {url}",
 	},
 }

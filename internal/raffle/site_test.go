@@ -2,9 +2,11 @@ package raffle_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fairdraw/fairdraw/internal/fairness/drand/drandtest"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 )
@@ -71,5 +73,59 @@ func TestSiteReads(t *testing.T) {
 	}
 	if len(mine) != 1 || mine[0].Draw.ID != ids[0] || mine[0].Code == "" || mine[0].Prize != -1 || mine[0].Draw.Title != "draw 0" {
 		t.Fatalf("entries of user 502: %+v", mine)
+	}
+}
+
+// TestChannelPosts: with CHANNEL_ID set, a drand draw's opening, closing (list hash and round)
+// and result (winners and proof link) are posted to the channel through the send queue, once.
+func TestChannelPosts(t *testing.T) {
+	const channel = -1001234567890
+	b := raffletest.Setup(t, raffletest.Options{NoStart: true, ChannelID: channel})
+	beacons, err := drandtest.Recorded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := beacons[len(beacons)-1]
+	chain := b.Drand.Chain()
+	closeAt := chain.TimeOfRound(target.Round).Add(-time.Second)
+	b.Clock.Set(closeAt)
+	d, err := b.Svc.Create(t.Context(), params(func(p *raffle.Params) {
+		p.Source, p.Min, p.Winners, p.Deadline, p.Title = raffle.SourceDrand, 2, 1, closeAt.Add(time.Hour), "Канал"
+	}), "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		b.Pay(t, d, int64(60+i), fmt.Sprintf("ch-%d", i))
+	}
+	if err := b.Svc.ForceDraw(t.Context(), d.ID, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	b.Clock.Set(chain.TimeOfRound(target.Round).Add(time.Second))
+	b.Start()
+	got := b.WaitStatus(t, d.ID, raffle.StatusSettled)
+	raffletest.WaitFor(t, "three channel posts", func() bool { return len(b.Sent.To(channel)) >= 3 })
+	b.Stop()
+	posts := b.Sent.To(channel)
+	if len(posts) != 3 {
+		t.Fatalf("%d channel posts: %+v", len(posts), posts)
+	}
+	wants := map[string][]string{
+		"opened": {"Новый розыгрыш #", "«Канал»", "комиссия 10%", "https://draws.test/raffles/"},
+		"closed": {"закрыт", got.ListHash, fmt.Sprintf("раунд %d", target.Round)},
+		"result": {"Итоги розыгрыша", got.Winners[0].EntryCode, fmt.Sprintf("https://draws.test/raffles/%d", d.ID)},
+	}
+	for name, want := range wants {
+		found := false
+		for _, p := range posts {
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(p.Text, w)
+			}
+			found = found || ok
+		}
+		if !found {
+			t.Errorf("no %s post with %q among %+v", name, want, posts)
+		}
 	}
 }
