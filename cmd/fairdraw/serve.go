@@ -203,6 +203,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := b.RegisterCommands(ctx); err != nil {
 		logger.Warn("register bot commands", slog.Any("error", err))
 	}
+	if _, err := setMiniAppButton(ctx, api, e.cfg.PublicURL); err != nil {
+		logger.Warn("set mini app menu button", slog.Any("error", err))
+	}
 	switch e.cfg.TelegramMode {
 	case config.ModeWebhook:
 		if err := b.SetWebhook(ctx, e.cfg.PublicURL+"/webhooks/telegram", e.cfg.TelegramWebhookSecret); err != nil {
