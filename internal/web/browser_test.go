@@ -335,3 +335,90 @@ func vectors(t *testing.T, draws *fakeDraws) []vector {
 	out = append(out, vector{"not JSON", []byte("{"), false}, vector{"empty object", []byte("{}"), false})
 	return out
 }
+
+// BenchmarkBrowser measures the public site in headless Chromium on this machine: a draw
+// page's first contentful paint and weight without the verifier (it is loaded only when
+// asked for), the time from "check" to the verifier being ready (fetch, compile, start), and
+// the time the verifier takes for a 100,000-entry proof.
+// go test -run '^$' -bench BenchmarkBrowser -benchtime 5x ./internal/web
+func BenchmarkBrowser(b *testing.B) {
+	draws := newFake(b)
+	d, p := drawnDraw(b, 50, "big", 100000)
+	draws.draws[50], draws.proofs[50] = d, p
+	srv := httptest.NewServer(newTestHandler(b, draws))
+	defer srv.Close()
+	bctx := browser(b)
+	newTab := func(b *testing.B) context.Context {
+		ctx, cancel := chromedp.NewContext(bctx)
+		b.Cleanup(cancel)
+		if err := chromedp.Do(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return ctx
+	}
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("first-paint-draw-page", func(b *testing.B) {
+		var fcp, bytes float64
+		for range b.N {
+			ctx := newTab(b)
+			must(chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/raffles/3")))
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`new Promise(r => setTimeout(() => {
+				const p = performance.getEntriesByName("first-contentful-paint")[0];
+				const n = performance.getEntriesByType("navigation")[0];
+				const res = performance.getEntriesByType("resource").reduce((s, e) => s + e.encodedBodySize, 0);
+				r([p ? p.startTime : -1, n.encodedBodySize + res]);
+			}, 200))`, chromedp.EvalAwaitPromise))
+			must(err)
+			fcp, bytes = fcp+v[0], bytes+v[1]
+		}
+		b.ReportMetric(fcp/float64(b.N), "fcp-ms")
+		b.ReportMetric(bytes/float64(b.N)/1024, "page-KiB")
+	})
+	b.Run("verifier-load", func(b *testing.B) {
+		var ms float64
+		for range b.N {
+			ctx := newTab(b)
+			must(chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/verify")))
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise((resolve, reject) => {
+				const t0 = performance.now();
+				document.getElementById("verify-run").click();
+				const poll = () => typeof fairdrawVerify === "function" ? resolve(performance.now() - t0) : setTimeout(poll, 5);
+				poll();
+			})`, chromedp.EvalAwaitPromise))
+			must(err)
+			ms += v
+		}
+		b.ReportMetric(ms/float64(b.N), "ready-ms")
+		b.ReportMetric(float64(len(newTestAssets(b).files["verifier.wasm"].body))/1e6, "wasm-MB")
+	})
+	b.Run("verify-100k-entries", func(b *testing.B) {
+		ctx := newTab(b)
+		must(chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/verify"), chromedp.Click(chromedp.CSS("#verify-run")),
+			chromedp.WaitVisible(chromedp.CSS("#verify-result"))))
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[any](`fetch("/raffles/50/proof.json").then(r => r.text()).then(t => { window.bigProof = t; return t.length })`, chromedp.EvalAwaitPromise))
+		must(err)
+		b.ResetTimer()
+		var ms float64
+		for range b.N {
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`(() => { const t0 = performance.now(); const r = JSON.parse(fairdrawVerify(window.bigProof)); return [performance.now() - t0, r.valid]; })()`))
+			must(err)
+			if v[1] != true {
+				b.Fatalf("100k proof not valid in the browser: %v", v)
+			}
+			ms += v[0].(float64)
+		}
+		b.ReportMetric(ms/float64(b.N), "verify-ms")
+	})
+}
+
+func newTestAssets(b *testing.B) *Assets {
+	a, err := loadAssets()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
