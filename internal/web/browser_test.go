@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -18,8 +20,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/fairdraw/fairdraw/internal/fairness"
+	"github.com/fairdraw/fairdraw/internal/fairness/drand/drandtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/verifier"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 )
 
 // browser starts headless Chromium (Debian's chromium; .ci/run installs it) for one test.
@@ -149,6 +153,41 @@ func TestBrowser(t *testing.T) {
 			if status[name] != verifier.Pass {
 				t.Errorf("check %s: %s", name, status[name])
 			}
+		}
+	})
+
+	t.Run("a proof drawn by the service on PostgreSQL verifies in the page", func(t *testing.T) {
+		rt := raffletest.Setup(t, raffletest.Options{NoStart: true})
+		beacons, err := drandtest.Recorded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := beacons[len(beacons)-1]
+		closeAt := rt.Drand.Chain().TimeOfRound(target.Round).Add(-time.Second)
+		rt.Clock.Set(closeAt)
+		d, err := rt.Svc.Create(t.Context(), raffle.Params{Title: "Зима", Currency: "XTR", Fee: 7, Min: 3, Winners: 2,
+			CommissionBP: 500, Deadline: closeAt.Add(time.Hour), Source: raffle.SourceDrand}, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			rt.Pay(t, d, int64(300+i), fmt.Sprintf("browser-%d", i))
+		}
+		if err := rt.Svc.ForceDraw(t.Context(), d.ID, "cli"); err != nil {
+			t.Fatal(err)
+		}
+		rt.Clock.Set(rt.Drand.Chain().TimeOfRound(target.Round).Add(time.Second))
+		rt.Start()
+		rt.WaitStatus(t, d.ID, raffle.StatusSettled)
+		rt.Stop()
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		real := httptest.NewServer(NewHandler(Deps{Logger: logger, Public: NewPublic(rt.Svc, logger)}))
+		defer real.Close()
+		ctx := tab(t, bctx, "ru")
+		run(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/raffles/%d", real.URL, d.ID)), chromedp.Click(chromedp.CSS("#verify-run")))
+		valid, failed, status := checks(t, ctx)
+		if valid != "true" || len(status) != len(verifier.Names(fairness.KindProof, fairness.SourceDrand)) {
+			t.Fatalf("valid=%s failed=%s checks=%v", valid, failed, status)
 		}
 	})
 
