@@ -36,12 +36,21 @@ func (s *Service) FinishedPage(ctx context.Context, page, size int) ([]Draw, int
 		return nil, 0, fmt.Errorf("raffle: finished page: %w", err)
 	}
 	out := make([]Draw, 0, len(rows))
+	ids := make([]int64, 0, len(rows))
+	at := make(map[int64]int, len(rows))
 	for _, r := range rows {
-		d := fromRow(r)
-		if err := addWinners(ctx, s.pool, &d); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, d)
+		at[r.ID] = len(out)
+		out = append(out, fromRow(r))
+		ids = append(ids, r.ID)
+	}
+	// One query for the page's winners, not one per draw.
+	ws, err := q.SiteWinnersOf(ctx, s.pool, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("raffle: winners of a page: %w", err)
+	}
+	for _, w := range ws {
+		d := &out[at[w.RaffleID]]
+		d.Winners = append(d.Winners, Winner{Position: int(w.Position), TelegramID: w.TelegramID, EntryCode: w.EntryCode, Prize: w.Prize})
 	}
 	return out, int(total), nil
 }

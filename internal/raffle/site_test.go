@@ -106,6 +106,10 @@ func TestChannelPosts(t *testing.T) {
 	got := b.WaitStatus(t, d.ID, raffle.StatusSettled)
 	raffletest.WaitFor(t, "three channel posts", func() bool { return len(b.Sent.To(channel)) >= 3 })
 	b.Stop()
+	page, _, err := b.Svc.FinishedPage(t.Context(), 1, 20)
+	if err != nil || len(page) != 1 || len(page[0].Winners) != 1 || page[0].Winners[0] != got.Winners[0] {
+		t.Fatalf("finished page with winners: %+v %v, want %+v", page, err, got.Winners)
+	}
 	posts := b.Sent.To(channel)
 	if len(posts) != 3 {
 		t.Fatalf("%d channel posts: %+v", len(posts), posts)

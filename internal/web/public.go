@@ -52,7 +52,8 @@ type Public struct {
 	logger    *slog.Logger
 	tmpl      *template.Template
 	assets    *Assets
-	proofs    *proofCache
+	proofs    *lru[*cachedProof]
+	timelines *lru[[]raffle.TimelinePoint]
 	checks    *rateLimiter
 	now       func() time.Time
 	publicURL string
@@ -79,7 +80,8 @@ func NewPublic(draws Draws, logger *slog.Logger, opts ...PublicOption) *Public {
 	if err != nil {
 		panic(err)
 	}
-	p := &Public{draws: draws, logger: logger, assets: assets, now: time.Now, proofs: newProofCache(proofCacheSize)}
+	p := &Public{draws: draws, logger: logger, assets: assets, now: time.Now, proofs: newLRU[*cachedProof](proofCacheSize),
+		timelines: newLRU[[]raffle.TimelinePoint](proofCacheSize)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -311,7 +313,7 @@ func (p *Public) drawPage(w http.ResponseWriter, r *http.Request, check bool) {
 		}
 	}
 	if d.Entries > 0 {
-		points, err := p.draws.Timeline(r.Context(), id, chartBuckets)
+		points, err := p.timeline(r.Context(), d)
 		if err != nil {
 			p.fail(w, r, l, err)
 			return
@@ -406,7 +408,7 @@ func (p *Public) ProofJSON(w http.ResponseWriter, r *http.Request) {
 
 // proof returns the cached proof of a drawn draw, building and re-verifying it on first use.
 func (p *Public) proof(ctx context.Context, d raffle.Draw) (*cachedProof, error) {
-	if cp := p.proofs.get(d.ID); cp != nil {
+	if cp, ok := p.proofs.get(d.ID); ok {
 		return cp, nil
 	}
 	proof, err := p.draws.Proof(ctx, d.ID)
@@ -426,6 +428,22 @@ func (p *Public) proof(ctx context.Context, d raffle.Draw) (*cachedProof, error)
 	}
 	p.proofs.put(d.ID, cp)
 	return cp, nil
+}
+
+// timeline returns a draw's entries over time; once entries are closed it cannot change and
+// is kept.
+func (p *Public) timeline(ctx context.Context, d raffle.Draw) ([]raffle.TimelinePoint, error) {
+	if points, ok := p.timelines.get(d.ID); ok {
+		return points, nil
+	}
+	points, err := p.draws.Timeline(ctx, d.ID, chartBuckets)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status != raffle.StatusOpen && d.Status != raffle.StatusDraft {
+		p.timelines.put(d.ID, points)
+	}
+	return points, nil
 }
 
 // Rules serves GET /rules.

@@ -27,41 +27,43 @@ type cachedProof struct {
 	verified bool
 }
 
-// proofCache keeps the proofs of the most recently viewed drawn draws (LRU), so a popular
-// draw's entries are loaded and its proof verified once, not on every request.
-type proofCache struct {
+// lru keeps the most recently used values of finished draws (a drawn draw's proof, a closed
+// draw's entries over time), which never change, so a popular draw's entries are loaded and its
+// proof verified once, not on every request.
+type lru[V any] struct {
 	mu    sync.Mutex
 	size  int
 	order *list.List // of int64, front = most recent
 	items map[int64]*list.Element
-	data  map[int64]*cachedProof
+	data  map[int64]V
 }
 
-func newProofCache(size int) *proofCache {
-	return &proofCache{size: size, order: list.New(), items: map[int64]*list.Element{}, data: map[int64]*cachedProof{}}
+func newLRU[V any](size int) *lru[V] {
+	return &lru[V]{size: size, order: list.New(), items: map[int64]*list.Element{}, data: map[int64]V{}}
 }
 
-func (c *proofCache) get(id int64) *cachedProof {
+func (c *lru[V]) get(id int64) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.items[id]
 	if !ok {
-		return nil
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(e)
-	return c.data[id]
+	return c.data[id], true
 }
 
-func (c *proofCache) put(id int64, cp *cachedProof) {
+func (c *lru[V]) put(id int64, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[id]; ok {
 		c.order.MoveToFront(e)
-		c.data[id] = cp
+		c.data[id] = v
 		return
 	}
 	c.items[id] = c.order.PushFront(id)
-	c.data[id] = cp
+	c.data[id] = v
 	for c.order.Len() > c.size {
 		old := c.order.Remove(c.order.Back()).(int64)
 		delete(c.items, old)

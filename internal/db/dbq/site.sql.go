@@ -175,3 +175,45 @@ func (q *Queries) SiteOpenRaffles(ctx context.Context, db DBTX, lim int32) ([]Ra
 	}
 	return items, nil
 }
+
+const siteWinnersOf = `-- name: SiteWinnersOf :many
+SELECT w.raffle_id, w.position, w.telegram_id, w.prize, e.code AS entry_code
+  FROM winners w JOIN entries e ON e.id = w.entry_id
+ WHERE w.raffle_id = ANY($1::bigint[])
+ ORDER BY w.raffle_id, w.position
+`
+
+type SiteWinnersOfRow struct {
+	RaffleID   int64  `json:"raffle_id"`
+	Position   int32  `json:"position"`
+	TelegramID int64  `json:"telegram_id"`
+	Prize      int64  `json:"prize"`
+	EntryCode  string `json:"entry_code"`
+}
+
+// The winners of several draws at once (a page of past draws), by draw and position.
+func (q *Queries) SiteWinnersOf(ctx context.Context, db DBTX, ids []int64) ([]SiteWinnersOfRow, error) {
+	rows, err := db.Query(ctx, siteWinnersOf, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SiteWinnersOfRow
+	for rows.Next() {
+		var i SiteWinnersOfRow
+		if err := rows.Scan(
+			&i.RaffleID,
+			&i.Position,
+			&i.TelegramID,
+			&i.Prize,
+			&i.EntryCode,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

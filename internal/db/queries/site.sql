@@ -22,3 +22,10 @@ SELECT width_bucket(extract(epoch FROM e.created_at)::float8, extract(epoch FROM
   FROM entries e CROSS JOIN span
  WHERE e.raffle_id = @raffle_id
  GROUP BY 1 ORDER BY 1;
+
+-- name: SiteWinnersOf :many
+-- The winners of several draws at once (a page of past draws), by draw and position.
+SELECT w.raffle_id, w.position, w.telegram_id, w.prize, e.code AS entry_code
+  FROM winners w JOIN entries e ON e.id = w.entry_id
+ WHERE w.raffle_id = ANY(@ids::bigint[])
+ ORDER BY w.raffle_id, w.position;
