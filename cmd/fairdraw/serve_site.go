@@ -8,16 +8,19 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
 
 // siteOptions configures the public site: canonical links and Open Graph URLs under
-// PUBLIC_URL, and the Telegram Mini App at /app, whose initData is checked with BOT_TOKEN.
+// PUBLIC_URL, the Telegram Mini App at /app, whose initData is checked with BOT_TOKEN, and
+// the reverse proxies whose X-Forwarded-For names the visitor for the self-check's limit.
 func (e *env) siteOptions(draws *raffle.Service) []web.PublicOption {
 	return []web.PublicOption{
 		web.WithPublicURL(e.cfg.PublicURL),
 		web.WithMiniApp(e.cfg.BotToken, draws),
+		web.WithTrustedProxies(yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies)),
 	}
 }
 

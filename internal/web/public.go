@@ -18,6 +18,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/fairness"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -59,6 +60,7 @@ type Public struct {
 	publicURL string
 	offline   *offlinePage
 	miniApp   *miniApp
+	proxies   yookassa.TrustedIPs
 }
 
 // PublicOption configures Public.
@@ -68,6 +70,12 @@ type PublicOption func(*Public)
 // Open Graph tags; without it those are left out.
 func WithPublicURL(u string) PublicOption {
 	return func(p *Public) { p.publicURL = strings.TrimRight(u, "/") }
+}
+
+// WithTrustedProxies names the operator's reverse proxies (TRUSTED_PROXIES), whose
+// X-Forwarded-For is believed when rate limiting per visitor.
+func WithTrustedProxies(proxies yookassa.TrustedIPs) PublicOption {
+	return func(p *Public) { p.proxies = proxies }
 }
 
 // WithClock injects the clock (countdowns, rate limits). Default time.Now.
@@ -323,7 +331,7 @@ func (p *Public) drawPage(w http.ResponseWriter, r *http.Request, check bool) {
 	code := http.StatusOK
 	if check {
 		body.Code = r.URL.Query().Get("code")
-		if !p.checks.Allow(clientIP(r)) {
+		if !p.checks.Allow(p.clientIP(r)) {
 			code = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", "60")
 			body.Check = &checkResult{Class: "bad", Lines: []string{i18n.T(l, "web.selfcheck_limited")}}

@@ -6,17 +6,16 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/raffle"
-
 	"github.com/fairdraw/fairdraw/internal/fairness"
+	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // cachedProof is a drawn draw's proof as published: it never changes once drawn.
@@ -115,14 +114,11 @@ func (l *rateLimiter) Allow(key string) bool {
 	return w.count <= l.n
 }
 
-// clientIP is the address the request came from. Behind a reverse proxy every visitor shares
-// the proxy's address, which makes the limit stricter, never looser.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientIP is the address the request came from: the peer, or behind the operator's reverse
+// proxies (TRUSTED_PROXIES) the client they forwarded for (yookassa.ClientIP's rules: headers
+// from anyone else are ignored).
+func (p *Public) clientIP(r *http.Request) string {
+	return yookassa.ClientIP(r, p.proxies).String()
 }
 
 // checkResult is the answer of the entrant self-check.

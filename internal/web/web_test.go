@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/fairness"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
+	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -297,6 +299,10 @@ func TestOfflineVerifierAllowsExactlyItsInlineScripts(t *testing.T) {
 		}
 		n++
 	}
+	style := body[strings.Index(body, "<style>")+len("<style>") : strings.Index(body, "</style>")]
+	if !strings.Contains(csp, "style-src "+cspHash(style)) {
+		t.Errorf("the inline style is not allowed by the CSP %q", csp)
+	}
 	if n != 2 || !strings.Contains(csp, "connect-src 'none'") {
 		t.Fatalf("%d inline scripts, CSP %q", n, csp)
 	}
@@ -372,6 +378,32 @@ func TestSelfCheck(t *testing.T) {
 			}
 		})
 	}
+	t.Run("visitors behind the operator's proxy are limited one by one", func(t *testing.T) {
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		proxy := yookassa.TrustedIPsFromPrefixes([]netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")})
+		h := NewHandler(Deps{Logger: logger, Public: NewPublic(newFake(t), logger, WithTrustedProxies(proxy))})
+		check := func(forwardedFor, remote string) int {
+			req := httptest.NewRequest(http.MethodGet, "/raffles/3/check?code=ZZZZ-9999", nil)
+			req.RemoteAddr = remote + ":4000"
+			req.Header.Set("X-Forwarded-For", forwardedFor)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		for range 20 {
+			check("203.0.113.5", "10.0.0.1")
+		}
+		if check("203.0.113.5", "10.0.0.1") != http.StatusTooManyRequests || check("203.0.113.6", "10.0.0.1") != http.StatusOK {
+			t.Fatal("forwarded visitors share one limit")
+		}
+		// From anyone but the proxy, X-Forwarded-For is ignored: it cannot dodge the limit.
+		for range 20 {
+			check("198.51.100.1", "192.0.2.9")
+		}
+		if check("198.51.100.2", "192.0.2.9") != http.StatusTooManyRequests {
+			t.Fatal("a forged X-Forwarded-For escaped the limit")
+		}
+	})
 	t.Run("rate limited", func(t *testing.T) {
 		h := newTestHandler(t, newFake(t))
 		var last *httptest.ResponseRecorder
