@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -331,6 +333,37 @@ func TestProofIsBuiltOnceAndServedWithStrongValidators(t *testing.T) {
 	}
 	if draws.proofCalls != 1 {
 		t.Fatalf("proof assembled %d times, want once", draws.proofCalls)
+	}
+}
+
+func TestStaticFilesGzippedAndVersioned(t *testing.T) {
+	h := newTestHandler(t, newFake(t))
+	assets, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := get(t, h, assets.Wasm)
+	if plain.Code != 200 || plain.Header().Get("Content-Type") != "application/wasm" ||
+		!strings.Contains(plain.Header().Get("Cache-Control"), "immutable") || plain.Body.Len() != len(assets.files["verifier.wasm"].body) {
+		t.Fatalf("verifier.wasm: %d %v %d bytes", plain.Code, plain.Header(), plain.Body.Len())
+	}
+	gz := get(t, h, assets.Wasm, "Accept-Encoding", "gzip, deflate, br")
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil || gz.Header().Get("Content-Encoding") != "gzip" || !bytes.Equal(unzipped, plain.Body.Bytes()) || gz.Body.Len() >= plain.Body.Len()/2 {
+		t.Fatalf("gzipped verifier: %v %v, %d bytes", err, gz.Header(), gz.Body.Len())
+	}
+	if gz.Header().Get("ETag") == plain.Header().Get("ETag") {
+		t.Fatal("gzipped and plain bodies share an ETag")
+	}
+	if rec := get(t, h, "/static/site.css?v=stale"); strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+		t.Fatalf("a stale version is cached for a year: %v", rec.Header())
+	}
+	if rec := get(t, h, "/static/nope.js"); rec.Code != 404 {
+		t.Fatalf("unknown static file: %d", rec.Code)
 	}
 }
 
