@@ -371,6 +371,12 @@ func vectors(t *testing.T, draws *fakeDraws) []vector {
 		}
 		out = append(out, vector{fmt.Sprintf("proof of draw %d", id), b, valid})
 	}
+	// The selection-rule reference vector is no proof file: both verifiers must say so alike.
+	sel, err := os.ReadFile("../fairness/testdata/selection-rule-example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, vector{"selection-rule-example.json", sel, false})
 	out = append(out, vector{"not JSON", []byte("{"), false}, vector{"empty object", []byte("{}"), false})
 	return out
 }
