@@ -29,17 +29,25 @@
     });
   }
 
-  function wasmBytes() {
+  // instantiate compiles the verifier: from the bytes embedded in the offline page, or
+  // streamed from the site (compiled while it downloads, and cached compiled by the browser).
+  function instantiate(importObject) {
     var embedded = document.getElementById("verifier-wasm-b64");
     if (embedded) {
       var bin = atob(embedded.textContent.trim());
       var bytes = new Uint8Array(bin.length);
       for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
-      return Promise.resolve(bytes.buffer);
+      return WebAssembly.instantiate(bytes, importObject);
     }
-    return fetch(root.getAttribute("data-wasm")).then(function (r) {
+    var response = fetch(root.getAttribute("data-wasm")).then(function (r) {
       if (!r.ok) { throw new Error("verifier.wasm: HTTP " + r.status); }
-      return r.arrayBuffer();
+      return r;
+    });
+    if (WebAssembly.instantiateStreaming) {
+      return WebAssembly.instantiateStreaming(response, importObject);
+    }
+    return response.then(function (r) { return r.arrayBuffer(); }).then(function (buf) {
+      return WebAssembly.instantiate(buf, importObject);
     });
   }
 
@@ -47,9 +55,9 @@
   function loadVerifier() {
     if (loading) { return loading; }
     var ready = typeof Go === "function" ? Promise.resolve() : loadScript(root.getAttribute("data-wasm-exec"));
-    loading = ready.then(wasmBytes).then(function (buf) {
+    loading = ready.then(function () {
       var go = new Go();
-      return WebAssembly.instantiate(buf, go.importObject).then(function (res) {
+      return instantiate(go.importObject).then(function (res) {
         go.run(res.instance);
         if (typeof globalThis.fairdrawVerify !== "function") { throw new Error("verifier did not start"); }
       });
