@@ -37,11 +37,14 @@ type Draws interface {
 
 // Page sizes and bounds of the public site.
 const (
-	openLimit      = 50  // open draws listed on /
-	finishedPage   = 20  // past draws per page of /
-	entriesPage    = 500 // entry codes per page of a draw
-	chartBuckets   = 48  // points of the entries-over-time chart
-	proofCacheSize = 128 // finished draws whose proof is kept in memory
+	openLimit    = 50  // open draws listed on /
+	finishedPage = 20  // past draws per page of /
+	entriesPage  = 500 // entry codes per page of a draw
+	chartBuckets = 48  // points of the entries-over-time chart
+	// proofCacheEntries bounds the proofs kept in memory by their total entries (about 50 bytes
+	// each: some 100 MB); timelineCacheSize is how many closed draws' charts are kept.
+	proofCacheEntries = 2_000_000
+	timelineCacheSize = 1024
 )
 
 // Public serves the public site: GET / (open and past draws), GET /raffles/{id} (a draw, its
@@ -88,8 +91,8 @@ func NewPublic(draws Draws, logger *slog.Logger, opts ...PublicOption) *Public {
 	if err != nil {
 		panic(err)
 	}
-	p := &Public{draws: draws, logger: logger, assets: assets, now: time.Now, proofs: newLRU[*cachedProof](proofCacheSize),
-		timelines: newLRU[[]raffle.TimelinePoint](proofCacheSize)}
+	p := &Public{draws: draws, logger: logger, assets: assets, now: time.Now, proofs: newLRU[*cachedProof](proofCacheEntries),
+		timelines: newLRU[[]raffle.TimelinePoint](timelineCacheSize)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -434,7 +437,7 @@ func (p *Public) proof(ctx context.Context, d raffle.Draw) (*cachedProof, error)
 	} else {
 		cp.verified = true
 	}
-	p.proofs.put(d.ID, cp)
+	p.proofs.put(d.ID, cp, len(proof.Entries))
 	return cp, nil
 }
 
@@ -449,7 +452,7 @@ func (p *Public) timeline(ctx context.Context, d raffle.Draw) ([]raffle.Timeline
 		return nil, err
 	}
 	if d.Status != raffle.StatusOpen && d.Status != raffle.StatusDraft {
-		p.timelines.put(d.ID, points)
+		p.timelines.put(d.ID, points, 1)
 	}
 	return points, nil
 }

@@ -28,17 +28,25 @@ type cachedProof struct {
 
 // lru keeps the most recently used values of finished draws (a drawn draw's proof, a closed
 // draw's entries over time), which never change, so a popular draw's entries are loaded and its
-// proof verified once, not on every request.
+// proof verified once, not on every request. Each value has a cost (a proof costs its number of
+// entries) and the least recently used go when the total passes the budget, so memory stays
+// bounded whatever the draws' sizes.
 type lru[V any] struct {
-	mu    sync.Mutex
-	size  int
-	order *list.List // of int64, front = most recent
-	items map[int64]*list.Element
-	data  map[int64]V
+	mu     sync.Mutex
+	budget int
+	total  int
+	order  *list.List // of int64, front = most recent
+	items  map[int64]*list.Element
+	data   map[int64]lruItem[V]
 }
 
-func newLRU[V any](size int) *lru[V] {
-	return &lru[V]{size: size, order: list.New(), items: map[int64]*list.Element{}, data: map[int64]V{}}
+type lruItem[V any] struct {
+	v    V
+	cost int
+}
+
+func newLRU[V any](budget int) *lru[V] {
+	return &lru[V]{budget: budget, order: list.New(), items: map[int64]*list.Element{}, data: map[int64]lruItem[V]{}}
 }
 
 func (c *lru[V]) get(id int64) (V, bool) {
@@ -50,21 +58,27 @@ func (c *lru[V]) get(id int64) (V, bool) {
 		return zero, false
 	}
 	c.order.MoveToFront(e)
-	return c.data[id], true
+	return c.data[id].v, true
 }
 
-func (c *lru[V]) put(id int64, v V) {
+// put keeps v at cost (at least 1); a value costing more than the whole budget is not kept.
+func (c *lru[V]) put(id int64, v V, cost int) {
+	cost = max(cost, 1)
+	if cost > c.budget {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[id]; ok {
-		c.order.MoveToFront(e)
-		c.data[id] = v
-		return
+		c.order.Remove(e)
+		c.total -= c.data[id].cost
 	}
 	c.items[id] = c.order.PushFront(id)
-	c.data[id] = v
-	for c.order.Len() > c.size {
+	c.data[id] = lruItem[V]{v: v, cost: cost}
+	c.total += cost
+	for c.total > c.budget {
 		old := c.order.Remove(c.order.Back()).(int64)
+		c.total -= c.data[old].cost
 		delete(c.items, old)
 		delete(c.data, old)
 	}

@@ -458,3 +458,23 @@ func TestPanicIsAnInternalError(t *testing.T) {
 		t.Fatalf("panic answered %d", rec.Code)
 	}
 }
+
+func TestLRUKeepsItsBudget(t *testing.T) {
+	c := newLRU[string](10)
+	c.put(1, "a", 4)
+	c.put(2, "b", 4)
+	c.get(1) // 2 is now the least recently used
+	c.put(3, "c", 4)
+	if _, ok := c.get(2); ok {
+		t.Fatal("least recently used value kept past the budget")
+	}
+	for _, id := range []int64{1, 3} {
+		if _, ok := c.get(id); !ok {
+			t.Fatalf("value %d dropped", id)
+		}
+	}
+	c.put(4, "huge", 11)
+	if _, ok := c.get(4); ok || c.total != 8 {
+		t.Fatalf("a value over the whole budget was kept (total %d)", c.total)
+	}
+}
