@@ -116,7 +116,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
 		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
-		Limits: settings.Limits(),
+		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
 	sources, err := e.sources(logger)
 	if err != nil {
@@ -174,7 +174,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			"postgres": web.PingFunc(pool.Ping),
 			"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 		},
-		Public: web.NewPublic(draws, logger),
+		Public: web.NewPublic(draws, logger, e.siteOptions(draws)...),
 	}
 	stopOps, err := e.serveOps(ctx, &deps, registry, pool, logger)
 	if err != nil {
@@ -211,6 +211,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	var intake sync.WaitGroup
 	if err := b.RegisterCommands(ctx); err != nil {
 		logger.Warn("register bot commands", slog.Any("error", err))
+	}
+	if _, err := setMiniAppButton(ctx, api, e.cfg.PublicURL); err != nil {
+		logger.Warn("set mini app menu button", slog.Any("error", err))
 	}
 	switch e.cfg.TelegramMode {
 	case config.ModeWebhook:

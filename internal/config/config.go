@@ -61,6 +61,7 @@ var defaults = map[string]string{
 	"TELEGRAM_WEBHOOK_SECRET":    "",
 	"PUBLIC_URL":                 "",
 	"ADMIN_IDS":                  "",
+	"CHANNEL_ID":                 "",
 	"YOOKASSA_SHOP_ID":           "",
 	"YOOKASSA_SECRET_KEY":        "",
 	"YOOKASSA_PAYOUT_AGENT_ID":   "",
@@ -104,6 +105,9 @@ type Config struct {
 	PublicURL string
 	// AdminIDs (ADMIN_IDS) are the Telegram user ids allowed into /admin, comma-separated.
 	AdminIDs []int64
+	// ChannelID (CHANNEL_ID) is a channel (-100...) where new draws, closings and results are
+	// posted; 0 posts nowhere. The bot must be an administrator of the channel.
+	ChannelID int64
 
 	YooKassaShopID          string         // YOOKASSA_SHOP_ID
 	YooKassaSecretKey       string         // YOOKASSA_SECRET_KEY
@@ -244,6 +248,13 @@ func Load(getenv func(string) string) (Config, error) {
 			continue
 		}
 		c.AdminIDs = append(c.AdminIDs, id)
+	}
+	if s := get("CHANNEL_ID"); s != "" {
+		if id, err := strconv.ParseInt(s, 10, 64); err != nil || id >= 0 {
+			fail("CHANNEL_ID", "not a channel id like -1001234567890: %q", s)
+		} else {
+			c.ChannelID = id
+		}
 	}
 	var err error
 	if c.YooKassaTrustedIPs, err = ParsePrefixes(get("YOOKASSA_TRUSTED_IPS")); err != nil {

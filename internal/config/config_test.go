@@ -40,6 +40,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"redis scheme", "REDIS_URL", "http://x", "REDIS_URL: not a redis URL"},
 		{"mode", "TELEGRAM_MODE", "push", "TELEGRAM_MODE: must be"},
 		{"admin id", "ADMIN_IDS", "1,abc", `ADMIN_IDS: not a Telegram user id: "abc"`},
+		{"channel id", "CHANNEL_ID", "@mychannel", `CHANNEL_ID: not a channel id like -1001234567890: "@mychannel"`},
+		{"channel id of a user", "CHANNEL_ID", "12345", "CHANNEL_ID: not a channel id"},
 		{"rate", "SEND_RATE_GLOBAL", "0", "SEND_RATE_GLOBAL: not a positive whole number"},
 		{"currency", "CURRENCIES", "USD", `CURRENCIES: unknown currency "USD"`},
 		{"ips", "YOOKASSA_TRUSTED_IPS", "1.2.3.4/99", "YOOKASSA_TRUSTED_IPS: not a CIDR"},

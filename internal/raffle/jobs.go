@@ -282,6 +282,7 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 	default:
 		return river.JobCancel(fmt.Errorf("raffle: unknown fan-out event %q", a.Event))
 	}
+	msgs = append(msgs, s.channelPosts(d, a.Event, event)...)
 	for start := 0; start < len(msgs); start += fanoutBatch {
 		batch := msgs[start:min(start+fanoutBatch, len(msgs))]
 		if err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return notify.Enqueue(ctx, tx, s.jobs, batch...) }); err != nil {

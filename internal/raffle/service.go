@@ -32,6 +32,7 @@ type Service struct {
 	admins           []int64
 	digestInterval   time.Duration
 	limits           Limits
+	channelID        int64
 }
 
 // Limits are operator settings that may change while fairdraw runs (the admin panel's
@@ -61,6 +62,9 @@ type Config struct {
 	DigestInterval time.Duration
 	// Limits, when set, override MaxEntriesPerDay and DigestInterval at run time.
 	Limits Limits
+	// ChannelID (CHANNEL_ID), when not 0, is a channel that gets a post for each new draw,
+	// closing and result (see channelPosts).
+	ChannelID int64
 }
 
 // New returns a Service.
@@ -76,7 +80,7 @@ func New(c Config) *Service {
 	}
 	return &Service{
 		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, admins: c.AdminIDs,
-		digestInterval: c.DigestInterval, limits: c.Limits,
+		digestInterval: c.DigestInterval, limits: c.Limits, channelID: c.ChannelID,
 		proofURL: func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
 	}
 }

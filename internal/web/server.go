@@ -39,7 +39,8 @@ type Deps struct {
 	TelegramWebhook http.Handler
 	// YooKassaWebhook handles POST /webhooks/yookassa.
 	YooKassaWebhook http.Handler
-	// Public serves GET / and the draw pages and proofs.
+	// Public serves the public site: GET /, the draw pages and proofs, the browser verifier,
+	// the rules and (when enabled) the Mini App at /app; every page with the security headers.
 	Public *Public
 	// PayoutWidget serves the card payout page.
 	PayoutWidget http.Handler
@@ -61,10 +62,21 @@ func NewHandler(d Deps) http.Handler {
 	if d.YooKassaWebhook != nil {
 		mux.Handle("POST /webhooks/yookassa", d.YooKassaWebhook)
 	}
-	if d.Public != nil {
-		mux.HandleFunc("GET /{$}", d.Public.Index)
-		mux.HandleFunc("GET /raffles/{id}", d.Public.Page)
-		mux.HandleFunc("GET /raffles/{id}/proof.json", d.Public.ProofJSON)
+	if p := d.Public; p != nil {
+		page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, secure(publicCSP, h)) }
+		page("GET /{$}", p.Index)
+		page("GET /raffles/{id}", p.Page)
+		page("GET /raffles/{id}/check", p.Check)
+		page("GET /raffles/{id}/proof.json", p.ProofJSON)
+		page("GET /rules", p.Rules)
+		page("GET /verify", p.Verify)
+		page("GET /verifier.html", p.Offline)
+		page("GET /live.json", p.Live)
+		page("GET /static/{name}", p.assets.ServeHTTP)
+		if p.miniApp != nil {
+			page("GET /app", p.App)
+			page("POST /app/me", p.AppMe)
+		}
 	}
 	if d.PayoutWidget != nil {
 		mux.Handle("GET /payout/card", d.PayoutWidget)

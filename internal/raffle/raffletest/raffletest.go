@@ -140,6 +140,8 @@ type Options struct {
 	// MaxEntriesPerDay and DigestInterval are as in raffle.Config (0: defaults; digest 1h).
 	MaxEntriesPerDay int
 	DigestInterval   time.Duration
+	// ChannelID is the CHANNEL_ID of the service (0: no channel posts).
+	ChannelID int64
 }
 
 // Setup builds a Bundle on a fresh database; it stops when the test ends.
@@ -168,7 +170,7 @@ func Setup(t testing.TB, o Options) *Bundle {
 		digest = time.Hour
 	}
 	b.Svc = raffle.New(raffle.Config{Pool: pool, Jobs: b.Jobs, Logger: logger, Now: b.Clock.Now, PublicURL: "https://draws.test",
-		AdminIDs: o.Admins, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay})
+		AdminIDs: o.Admins, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay, ChannelID: o.ChannelID})
 	b.Sources = map[string]raffle.Source{
 		raffle.SourceRandomOrg: raffle.RandomOrg{Client: b.RandomOrg, Key: b.RO.PublicKey()},
 		raffle.SourceDrand:     raffle.Drand{Client: &drand.Client{URL: b.Drand.URL, Chain: b.Drand.Chain()}, Now: b.Clock.Now},

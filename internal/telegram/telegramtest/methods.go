@@ -25,6 +25,7 @@ func (s *Server) methodHandlers() map[string]handler {
 		"deleteWebhook":          s.deleteWebhook,
 		"getWebhookInfo":         s.getWebhookInfo,
 		"setMyCommands":          s.setMyCommands,
+		"setChatMenuButton":      s.setChatMenuButton,
 		"sendMessage":            s.sendMessage,
 		"editMessageText":        s.editMessageText,
 		"editMessageReplyMarkup": s.editMessageReplyMarkup,

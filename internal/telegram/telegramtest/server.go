@@ -127,6 +127,7 @@ type Server struct {
 	balance      int64
 	files        map[string]*Document
 	commands     map[string][]BotCommand
+	menuButtons  map[int64]MenuButton // by chat; 0 is the default button
 
 	updates        []queuedUpdate
 	nextUpdateID   int64
@@ -204,6 +205,7 @@ func newServer(cfg Config) (*Server, error) {
 		payments:      make(map[string]*Payment),
 		files:         make(map[string]*Document),
 		commands:      make(map[string][]BotCommand),
+		menuButtons:   make(map[int64]MenuButton),
 		nextUpdateID:  firstUpdateID,
 	}
 	s.handlers = s.methodHandlers()

@@ -482,6 +482,7 @@ func Generate(full []byte) ([]byte, error) {
 		"getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
 		"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument",
 		"sendInvoice", "answerPreCheckoutQuery", "refundStarPayment", "getMyStarBalance", "getStarTransactions",
+		"setChatMenuButton",
 	}
 	resultTypes := []string{
 		"Update", "Message", "User", "Chat", "MessageEntity", "CallbackQuery", "MaybeInaccessibleMessage",
