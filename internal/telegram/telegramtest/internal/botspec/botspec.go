@@ -482,6 +482,7 @@ func Generate(full []byte) ([]byte, error) {
 		"getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
 		"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument",
 		"sendInvoice", "answerPreCheckoutQuery", "refundStarPayment", "getMyStarBalance", "getStarTransactions",
+		"getAvailableGifts", "sendGift", "giftPremiumSubscription",
 	}
 	resultTypes := []string{
 		"Update", "Message", "User", "Chat", "MessageEntity", "CallbackQuery", "MaybeInaccessibleMessage",
@@ -492,6 +493,7 @@ func Generate(full []byte) ([]byte, error) {
 		"RevenueWithdrawalState", "RevenueWithdrawalStatePending", "RevenueWithdrawalStateSucceeded",
 		"RevenueWithdrawalStateFailed", "WebhookInfo", "ChatMemberUpdated", "ChatMember", "ChatMemberOwner",
 		"ChatMemberAdministrator", "ChatMemberMember", "ChatMemberRestricted", "ChatMemberLeft", "ChatMemberBanned",
+		"Gifts", "Gift", "Sticker",
 	}
 	return Extract(s, methods, resultTypes)
 }
