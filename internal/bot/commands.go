@@ -224,6 +224,7 @@ func (b *Bot) showBalance(ctx context.Context, from *telego.User, chatID int64, 
 	if rub > 0 && b.rubles != nil {
 		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.withdraw"), cbWithdraw)})
 	}
+	kb = append(kb, b.giftButtons(l, xtr)...)
 	kb = append(kb, backRow(l))
 	return b.reply(ctx, chatID, editID, text, rows(kb...))
 }

@@ -62,7 +62,7 @@ var coreTexts = map[string]map[string]string{
 
 		"precheckout.error": "Оплата не принята: {reason}. Деньги не списаны.",
 
-		"balance.text":     "Ваш баланс:\n⭐ Stars: {xtr}\n₽ Рубли: {rub}{held}\n\nStars можно потратить на участие в розыгрышах. Рубли можно вывести через СБП, на кошелёк ЮMoney или на карту.",
+		"balance.text":     "Ваш баланс:\n⭐ Stars: {xtr}\n₽ Рубли: {rub}{held}\n\nStars можно потратить на участие в розыгрышах или обменять на подарок Telegram либо Telegram Premium. Рубли можно вывести через СБП, на кошелёк ЮMoney или на карту.",
 		"balance.held":     "\n(в пути на вывод: {held})",
 		"balance.withdraw": "Вывести рубли",
 
@@ -172,7 +172,7 @@ var coreTexts = map[string]map[string]string{
 
 		"precheckout.error": "Payment not accepted: {reason}. You have not been charged.",
 
-		"balance.text":     "Your balance:\n⭐ Stars: {xtr}\n₽ Rubles: {rub}{held}\n\nStars can pay for entries to draws. Rubles can be withdrawn by SBP, to a YooMoney wallet or to a card.",
+		"balance.text":     "Your balance:\n⭐ Stars: {xtr}\n₽ Rubles: {rub}{held}\n\nStars can pay for entries to draws or become a Telegram gift or Telegram Premium. Rubles can be withdrawn by SBP, to a YooMoney wallet or to a card.",
 		"balance.held":     "\n(being withdrawn: {held})",
 		"balance.withdraw": "Withdraw rubles",
 
