@@ -29,6 +29,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ops"
+	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	Settings *Settings
 	// Reserve shows the Stars reserve; nil: the panel says it is not available.
 	Reserve *ops.StarsReserve
+	// Prizes redeems Stars for gifts and Premium; the reserve screen shows its claims and
+	// offers the top-up. Nil hides both.
+	Prizes *prize.Service
 	// Currencies are the entry currencies the operator accepts (XTR, RUB).
 	Currencies []string
 	// AdminIDs may use the panel; the bot checks first, the panel checks again.
@@ -64,6 +68,7 @@ type Panel struct {
 	dialogs    *DialogStore
 	settings   *Settings
 	reserve    *ops.StarsReserve
+	prizes     *prize.Service
 	currencies []string
 	admins     map[int64]bool
 	logger     *slog.Logger
@@ -74,7 +79,7 @@ type Panel struct {
 func New(c Config) *Panel {
 	p := &Panel{
 		api: c.API, pool: c.Pool, draws: c.Draws, jobs: c.Jobs, dialogs: c.Dialogs, settings: c.Settings,
-		reserve: c.Reserve, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
+		reserve: c.Reserve, prizes: c.Prizes, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -310,6 +315,8 @@ func (p *Panel) route(ctx context.Context, s *screen, data string) error {
 		return p.showPayouts(ctx, s)
 	case data == cbReserve:
 		return p.showReserve(ctx, s)
+	case data == cbTopUp || strings.HasPrefix(data, cbTopUp+":"):
+		return p.onTopUp(ctx, s, data)
 	case data == cbSettings:
 		return p.showSettings(ctx, s, "")
 	case strings.HasPrefix(data, cbSettings+":"):

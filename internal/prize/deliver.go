@@ -310,6 +310,10 @@ func (s *Service) settle(ctx context.Context, r Redemption, txID string) error {
 		if err := q.MarkRedemptionSent(ctx, tx, dbq.MarkRedemptionSentParams{ID: cur.ID, StarTxID: pgText(txID), Now: &now}); err != nil {
 			return fmt.Errorf("prize: mark sent: %w", err)
 		}
+		if err := audit(ctx, tx, now, "system", "redeem.purchase", cur.RaffleID.Int64, cur, map[string]any{"status": cur.Status},
+			map[string]any{"status": StatusSent, "star_tx_id": txID, "price": cur.Price}); err != nil {
+			return err
+		}
 		bal, err := ledger.Balance(ctx, tx, ledger.UserAccount(cur.TelegramID, ledger.XTR))
 		if err != nil {
 			return err
@@ -376,6 +380,10 @@ func (s *Service) release(ctx context.Context, r Redemption, reason string) erro
 		}
 		if err := q.SetRedemptionStatus(ctx, tx, dbq.SetRedemptionStatusParams{ID: cur.ID, Status: StatusReleased, LastError: reason, Now: s.now()}); err != nil {
 			return fmt.Errorf("prize: mark released: %w", err)
+		}
+		if err := audit(ctx, tx, s.now(), "system", "redeem.release", cur.RaffleID.Int64, cur, map[string]any{"status": cur.Status},
+			map[string]any{"status": StatusReleased, "reason": reason, "price": cur.Price}); err != nil {
+			return err
 		}
 		msgs := []notify.Message{{
 			EventKey: fmt.Sprintf("redeem:%d:released", cur.ID), ChatID: cur.TelegramID, Key: "gift.released",

@@ -245,3 +245,13 @@ func (s *Service) FindGift(ctx context.Context, id string) (Gift, error) {
 }
 
 func pgText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: true} }
+
+// Totals are the Stars held for redemptions not yet sent, and how many claims wait for the
+// reserve.
+func (s *Service) Totals(ctx context.Context) (held, waiting int64, err error) {
+	t, err := q.RedemptionTotals(ctx, s.pool)
+	if err != nil {
+		return 0, 0, fmt.Errorf("prize: totals: %w", err)
+	}
+	return t.Held, t.Waiting, nil
+}

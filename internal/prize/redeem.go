@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -14,6 +15,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // Redemption is one gift or Premium subscription bought with a user's Stars.
@@ -121,10 +123,28 @@ func (s *Service) redeemTx(ctx context.Context, tx pgx.Tx, r Request, emoji stri
 	if err != nil {
 		return Redemption{}, false, fmt.Errorf("prize: hold stars: %w", err)
 	}
+	actor := "user:" + strconv.FormatInt(r.UserID, 10)
+	if r.DrawID > 0 {
+		actor = "system"
+	}
+	if err := audit(ctx, tx, now, actor, "redeem.hold", r.DrawID, red, nil, map[string]any{
+		"kind": r.Kind, "gift_id": r.GiftID, "months": r.Months, "price": r.Price, "status": StatusHeld,
+	}); err != nil {
+		return Redemption{}, false, err
+	}
 	if _, err := s.jobs.InsertTx(ctx, tx, DeliverArgs{ID: red.ID}, nil); err != nil {
 		return Redemption{}, false, fmt.Errorf("prize: schedule delivery: %w", err)
 	}
 	return red, true, nil
+}
+
+// audit records a step of a redemption in the audit log; its subject is "redeem:<id>", the
+// action names the ledger key's last part.
+func audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, drawID int64, r Redemption, before, after any) error {
+	if err := raffle.Audit(ctx, tx, at, actor, action, drawID, "redeem:"+strconv.FormatInt(r.ID, 10), before, after); err != nil {
+		return fmt.Errorf("prize: audit: %w", err)
+	}
+	return nil
 }
 
 // Ledger keys of a redemption: its hold, the purchase at Telegram, and the return of the Stars

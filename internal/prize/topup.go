@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // The operator funds the reserve by paying the bot's own Stars invoice. The Stars then belong
@@ -55,8 +57,9 @@ func ParseTopUp(payload string) (admin, amount int64, err error) {
 	return admin, amount, nil
 }
 
-// RecordTopUp records a paid top-up inside tx. A charge already recorded returns replay true.
-func RecordTopUp(ctx context.Context, tx pgx.Tx, chargeID string, amount int64) (replay bool, err error) {
+// RecordTopUp records a top-up payer paid at at, inside tx, with its audit row. A charge
+// already recorded returns replay true and writes nothing.
+func RecordTopUp(ctx context.Context, tx pgx.Tx, at time.Time, payer int64, chargeID string, amount int64) (replay bool, err error) {
 	res, err := ledger.Post(ctx, tx, ledger.Transaction{
 		Key: TopUpKey(chargeID), Kind: "topup", Memo: "operator funding of the Stars reserve",
 		Postings: []ledger.Posting{{Account: ledger.TelegramClearing, Amount: -amount}, {Account: FundingAccount, Amount: amount}},
@@ -64,5 +67,12 @@ func RecordTopUp(ctx context.Context, tx pgx.Tx, chargeID string, amount int64) 
 	if err != nil {
 		return false, fmt.Errorf("prize: record top-up: %w", err)
 	}
-	return res.Replay, nil
+	if res.Replay {
+		return true, nil
+	}
+	if err := raffle.Audit(ctx, tx, at, "admin:"+strconv.FormatInt(payer, 10), "reserve.topup", 0, TopUpKey(chargeID), nil,
+		map[string]any{"amount": amount}); err != nil {
+		return false, fmt.Errorf("prize: audit top-up: %w", err)
+	}
+	return false, nil
 }

@@ -250,3 +250,23 @@ func (s *Server) PayStars(u User, amount int64, payload string) string {
 	s.mu.Unlock()
 	return s.completePayment(u, amount, payload)
 }
+
+// Forward puts a copy of msg (a bot message in another user's chat) into
+// u's chat with the bot, as when it is forwarded there: a forwarded invoice
+// can be paid by u. No update is sent for it.
+func (s *Server) Forward(u User, msg Message) (Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.chats[msg.Chat.ID]
+	if !ok {
+		return Message{}, ErrMessageNotFound
+	}
+	orig := c.find(msg.MessageID)
+	if orig == nil {
+		return Message{}, ErrMessageNotFound
+	}
+	s.learn(u)
+	cp := *orig
+	cp.Chat = privateChat(u)
+	return *s.appendMessage(s.chats[u.ID], &cp), nil
+}
