@@ -12,6 +12,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/prize"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // Redeeming the Stars balance for a Telegram gift or Premium (package prize). The screens:
@@ -246,4 +247,14 @@ func (b *Bot) giftButtons(l string, xtr int64) [][]telego.InlineKeyboardButton {
 		out = append(out, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.redeem_premium"), cbGiftPrem)})
 	}
 	return out
+}
+
+// prizeLine tells, under a draw's card, how its prize leaves the bot when it is not simply
+// credited to the balance.
+func prizeLine(l string, d raffle.Draw) string {
+	switch d.Prize {
+	case raffle.PrizeGift, raffle.PrizePremium:
+		return "\n" + i18n.T(l, "draw.prize_"+d.Prize)
+	}
+	return ""
 }

@@ -33,7 +33,10 @@ var giftsTexts = map[string]map[string]string{
 			"Ваши звёзды зарезервированы и не пропадут. Следующая попытка — {next} или сразу после пополнения резерва.",
 		"gift.released": "Отправить {gift} не получилось: Telegram отказал (подарок закончился или недоступен). " +
 			"{price} вернулись на ваш баланс.",
-		"gift.prize_sent_note": "Приз за розыгрыш #{id} отправлен подарком Telegram.",
+		"draw.prize_gift": "🎁 Приз отправляется сразу подарком Telegram: самым ценным, на который хватает выигрыша " +
+			"(остаток — на баланс). Обменять подарок обратно на звёзды нельзя.",
+		"draw.prize_premium": "⭐ Приз отправляется сразу подпиской Telegram Premium, если выигрыша хватает " +
+			"(от 1000 ⭐ за 3 месяца; остаток — на баланс).",
 
 		"admin.alert_gift_waiting": "⚠️ Резерв звёзд не оплатил заявку #{id} пользователя {user} ({price}): {reason}. " +
 			"Заявка ждёт, звёзды пользователя удержаны. Пополните резерв: /admin → Резерв звёзд.",
@@ -77,7 +80,10 @@ var giftsTexts = map[string]map[string]string{
 			"Your Stars are set aside and will not be lost. Next try: {next}, or as soon as the reserve is topped up.",
 		"gift.released": "We could not send {gift}: Telegram refused it (sold out or unavailable). " +
 			"{price} went back to your balance.",
-		"gift.prize_sent_note": "Your prize from draw #{id} is being sent as a Telegram gift.",
+		"draw.prize_gift": "🎁 The prize is sent at once as a Telegram gift: the most valuable one it covers " +
+			"(the rest goes to your balance). The gift cannot be turned back into Stars.",
+		"draw.prize_premium": "⭐ The prize is sent at once as Telegram Premium when it covers it " +
+			"(from 1000 ⭐ for 3 months; the rest goes to your balance).",
 
 		"admin.alert_gift_waiting": "⚠️ The Stars reserve could not pay claim #{id} of user {user} ({price}): {reason}. " +
 			"The claim waits, the user's Stars are held. Top up the reserve: /admin → Stars reserve.",

@@ -451,6 +451,7 @@ func (w *RetryWorker) Work(ctx context.Context, _ *river.Job[RetryArgs]) error {
 func (s *Service) Register(workers *river.Workers) {
 	river.AddWorker(workers, &DeliverWorker{Service: s})
 	river.AddWorker(workers, &RetryWorker{Service: s})
+	river.AddWorker(workers, &AutoWorker{Service: s})
 }
 
 // PeriodicJobs retries unfinished redemptions every RetryInterval.

@@ -63,7 +63,13 @@ func setup(t *testing.T, start bool) *env {
 // entry through Telegram, the draw is forced and settled with no commission.
 func (e *env) win(t *testing.T, user telegramtest.User, amount int64) {
 	t.Helper()
-	d, err := e.b.Svc.Create(t.Context(), raffle.Params{Title: "Prize", Currency: "XTR", Fee: amount, Min: 1, Winners: 1, Deadline: e.b.Clock.Now().Add(24 * time.Hour), Source: raffle.SourceRandomOrg}, "cli")
+	e.winDraw(t, user, amount, raffle.PrizeBalance)
+}
+
+func (e *env) winDraw(t *testing.T, user telegramtest.User, amount int64, mode string) raffle.Draw {
+	t.Helper()
+	d, err := e.b.Svc.Create(t.Context(), raffle.Params{Title: "Prize", Currency: "XTR", Fee: amount, Min: 1, Winners: 1,
+		Deadline: e.b.Clock.Now().Add(24 * time.Hour), Source: raffle.SourceRandomOrg, Prize: mode}, "cli")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +78,7 @@ func (e *env) win(t *testing.T, user telegramtest.User, amount int64) {
 	if err := e.b.Svc.ForceDraw(t.Context(), d.ID, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	e.b.WaitStatus(t, d.ID, raffle.StatusSettled)
+	return e.b.WaitStatus(t, d.ID, raffle.StatusSettled)
 }
 
 func (e *env) balance(t *testing.T, user int64) int64 {
@@ -445,5 +451,63 @@ func TestCatalogueHidesSoldOutAndSortsByPrice(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "💝=15 🌹=50 🧸=100" || len(premium) != 1 || premium[0].Months != 3 {
 		t.Fatalf("affordable: %v %+v", got, premium)
+	}
+}
+
+// TestDrawWithGiftPrizePaysByGift: a draw created with the gift prize sends each winner the most
+// valuable gift the prize covers, the rest on the balance; with the premium prize, the longest
+// Premium it covers.
+func TestDrawWithGiftPrizePaysByGift(t *testing.T) {
+	tests := []struct {
+		mode         string
+		prize        int64
+		wantBalance  int64
+		wantGift     string
+		wantMonths   int64
+		wantBotSpent int64
+	}{
+		{raffle.PrizeGift, 85, 35, rose.ID, 0, 50},
+		{raffle.PrizeGift, 10, 10, "", 0, 0}, // too small for any gift: it stays on the balance
+		{raffle.PrizePremium, 1600, 100, "", 6, 1500},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s %d", tc.mode, tc.prize), func(t *testing.T) {
+			e := setup(t, true)
+			d := e.winDraw(t, alice, tc.prize, tc.mode)
+			if d.Prize != tc.mode {
+				t.Fatalf("draw prize %q", d.Prize)
+			}
+			if tc.wantBotSpent == 0 {
+				raffletest.WaitFor(t, "the delivery job", func() bool {
+					return e.b.Count(t, "SELECT count(*) FROM river_job WHERE kind = 'prize_delivery' AND state = 'completed'") == 1
+				})
+			} else {
+				raffletest.WaitFor(t, "the prize sent", func() bool {
+					return e.b.Count(t, "SELECT count(*) FROM star_redemptions WHERE raffle_id = $1 AND status = 'sent'", d.ID) == 1
+				})
+			}
+			sent := e.tg.SentGifts()
+			switch {
+			case tc.wantBotSpent == 0 && len(sent) != 0,
+				tc.wantBotSpent > 0 && (len(sent) != 1 || sent[0].GiftID != tc.wantGift || sent[0].Months != tc.wantMonths || sent[0].Stars != tc.wantBotSpent):
+				t.Fatalf("sent %+v", sent)
+			}
+			if got := e.balance(t, alice.ID); got != tc.wantBalance {
+				t.Fatalf("balance %d, want %d", got, tc.wantBalance)
+			}
+			e.b.LedgerOK(t)
+		})
+	}
+}
+
+func TestGiftPrizeIsForStarsDrawsOnly(t *testing.T) {
+	e := setup(t, false)
+	_, err := e.b.Svc.Create(t.Context(), raffle.Params{Title: "R", Currency: "RUB", Fee: 10000, Min: 1, Deadline: time.Now().Add(time.Hour), Prize: raffle.PrizeGift}, "cli")
+	if !errors.Is(err, raffle.ErrInvalid) || !strings.Contains(err.Error(), "Stars draws only") {
+		t.Fatalf("err %v", err)
+	}
+	_, err = e.b.Svc.Create(t.Context(), raffle.Params{Title: "X", Currency: "XTR", Fee: 10, Min: 1, Deadline: time.Now().Add(time.Hour), Prize: "cash"}, "cli")
+	if !errors.Is(err, raffle.ErrInvalid) {
+		t.Fatalf("err %v", err)
 	}
 }

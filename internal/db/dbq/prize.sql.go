@@ -359,6 +359,20 @@ func (q *Queries) SentRedemptions(ctx context.Context, db DBTX) ([]StarRedemptio
 	return items, nil
 }
 
+const setRafflePrizeMode = `-- name: SetRafflePrizeMode :exec
+UPDATE raffles SET prize_mode = $1 WHERE id = $2
+`
+
+type SetRafflePrizeModeParams struct {
+	PrizeMode string `json:"prize_mode"`
+	ID        int64  `json:"id"`
+}
+
+func (q *Queries) SetRafflePrizeMode(ctx context.Context, db DBTX, arg SetRafflePrizeModeParams) error {
+	_, err := db.Exec(ctx, setRafflePrizeMode, arg.PrizeMode, arg.ID)
+	return err
+}
+
 const setRedemptionStatus = `-- name: SetRedemptionStatus :exec
 UPDATE star_redemptions SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4
 `

@@ -74,3 +74,6 @@ SELECT id, external_id FROM payments WHERE id = ANY(@ids::bigint[]);
 
 -- name: RafflePrizeMode :one
 SELECT prize_mode FROM raffles WHERE id = $1;
+
+-- name: SetRafflePrizeMode :exec
+UPDATE raffles SET prize_mode = @prize_mode WHERE id = @id;
