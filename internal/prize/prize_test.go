@@ -41,7 +41,7 @@ type env struct {
 
 // setup runs the draw service, the fake Telegram with a gift catalogue, and the prize service
 // with its workers; start false leaves River stopped, for tests that run deliveries by hand.
-func setup(t *testing.T, start bool) *env {
+func setup(t testing.TB, start bool) *env {
 	t.Helper()
 	tg := telegramtest.NewServer(t, telegramtest.Config{})
 	tg.AddUser(alice)
