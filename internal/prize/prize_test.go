@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
+	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/prize"
@@ -510,4 +513,44 @@ func TestGiftPrizeIsForStarsDrawsOnly(t *testing.T) {
 	if !errors.Is(err, raffle.ErrInvalid) {
 		t.Fatalf("err %v", err)
 	}
+}
+
+// TestBlockedUserGetsTheStarsBack: Telegram refuses a gift to a user who blocked the bot; the
+// held Stars go back to their balance and the admins hear why.
+func TestBlockedUserGetsTheStarsBack(t *testing.T) {
+	e := setup(t, false)
+	e.win0(t, alice, 85)
+	red, _, err := e.svc.Redeem(t.Context(), giftRequest(alice.ID, rose, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tg.BlockUser(alice)
+	if err := e.svc.Deliver(t.Context(), red.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.status(t, red.ID); s != prize.StatusReleased {
+		t.Fatalf("status %s, want released", s)
+	}
+	if got, held := e.balance(t, alice.ID), e.held(t, alice.ID); got != 85 || held != 0 {
+		t.Fatalf("balance %d held %d", got, held)
+	}
+	e.b.Start()
+	raffletest.WaitFor(t, "the admin told", func() bool { return e.sentTo(admin, "bot was blocked by the user") })
+	e.b.LedgerOK(t)
+}
+
+// TestReconcileWorkerAlertsOnADifference: a Telegram payment of fairdraw's that the ledger lacks
+// is reported to the admins.
+func TestReconcileWorkerAlertsOnADifference(t *testing.T) {
+	e := setup(t, false)
+	river.AddWorker(e.b.Workers, &prize.ReconcileWorker{Pool: e.b.Pool, Jobs: e.b.Jobs, API: e.api, AdminIDs: []int64{admin}, Logger: e.b.Logger})
+	e.b.Start()
+	charge := e.tg.PayStars(alice, 30, "fd1:9:1111111:30")
+	if err := db.InTx(t.Context(), e.b.Pool, func(tx pgx.Tx) error {
+		_, err := e.b.Jobs.InsertTx(t.Context(), tx, prize.ReconcileArgs{}, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raffletest.WaitFor(t, "the alert", func() bool { return e.sentTo(admin, "Сверка звёзд с Telegram") && e.sentTo(admin, charge) })
 }
