@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,20 +234,11 @@ func (s *Service) findPurchase(ctx context.Context, r Redemption) (string, bool,
 		if r.StarTxID.Valid && r.StarTxID.String == id {
 			return id, true, nil
 		}
-		if !contains(claimed, id) {
+		if !slices.Contains(claimed, id) {
 			return id, true, nil
 		}
 	}
 	return "", false, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // scan reads getStarTransactions from the last page known to start before since (Unix time) to
@@ -402,12 +394,7 @@ func (s *Service) release(ctx context.Context, r Redemption, reason string) erro
 // RetryUnfinished schedules delivery of every unfinished redemption (waiting ones after a
 // top-up; any left behind by a job that gave up). It returns how many were scheduled.
 func (s *Service) RetryUnfinished(ctx context.Context) (int, error) {
-	var ids []int64
-	rows, err := s.pool.Query(ctx, "SELECT id FROM star_redemptions WHERE status IN ('held', 'calling', 'purchased', 'waiting') ORDER BY id")
-	if err != nil {
-		return 0, fmt.Errorf("prize: unfinished redemptions: %w", err)
-	}
-	ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := q.UnfinishedRedemptionIDs(ctx, s.pool)
 	if err != nil {
 		return 0, fmt.Errorf("prize: unfinished redemptions: %w", err)
 	}

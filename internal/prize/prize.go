@@ -21,6 +21,7 @@
 package prize
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -192,12 +193,7 @@ func (s *Service) Catalogue(ctx context.Context) ([]Gift, error) {
 		}
 		gifts = append(gifts, Gift{ID: g.ID, Emoji: g.Sticker.Emoji, Stars: int64(g.StarCount)})
 	}
-	slices.SortStableFunc(gifts, func(a, b Gift) int {
-		if a.Stars != b.Stars {
-			return int(a.Stars - b.Stars)
-		}
-		return 0
-	})
+	slices.SortStableFunc(gifts, func(a, b Gift) int { return cmp.Compare(a.Stars, b.Stars) })
 	s.gifts, s.fetchedAt = gifts, s.now()
 	return slices.Clone(gifts), nil
 }

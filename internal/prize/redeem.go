@@ -79,6 +79,14 @@ func (s *Service) Redeem(ctx context.Context, r Request) (red Redemption, create
 		red, created, err = s.redeemTx(ctx, tx, r, emoji)
 		return err
 	})
+	if errors.Is(err, ErrBusy) {
+		// The same request, made at the same moment, may be the one that holds the user's
+		// unfinished slot: PostgreSQL reports the slot's index before the request key's. It
+		// has committed by now (our insert waited for it), so it is found by its key.
+		if prev, perr := q.RedemptionByRequest(ctx, s.pool, r.Key); perr == nil {
+			return prev, false, nil
+		}
+	}
 	if err != nil {
 		return Redemption{}, false, err
 	}
@@ -175,16 +183,4 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 var unfinishedJobStates = []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled,
-}
-
-// Open is the user's redemption on its way, if any.
-func (s *Service) Open(ctx context.Context, userID int64) (Redemption, bool, error) {
-	r, err := q.OpenRedemption(ctx, s.pool, userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Redemption{}, false, nil
-	}
-	if err != nil {
-		return Redemption{}, false, fmt.Errorf("prize: open redemption: %w", err)
-	}
-	return r, true, nil
 }

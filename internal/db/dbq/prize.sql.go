@@ -184,36 +184,6 @@ func (q *Queries) MarkRedemptionSent(ctx context.Context, db DBTX, arg MarkRedem
 	return err
 }
 
-const openRedemption = `-- name: OpenRedemption :one
-SELECT id, telegram_id, kind, gift_id, gift_emoji, months, price, status, request_key, raffle_id, attempts, last_error, star_tx_id, created_at, updated_at, called_at, sent_at FROM star_redemptions WHERE telegram_id = $1 AND status IN ('held', 'calling', 'purchased', 'waiting')
-`
-
-// The user's unfinished redemption, if any.
-func (q *Queries) OpenRedemption(ctx context.Context, db DBTX, telegramID int64) (StarRedemption, error) {
-	row := db.QueryRow(ctx, openRedemption, telegramID)
-	var i StarRedemption
-	err := row.Scan(
-		&i.ID,
-		&i.TelegramID,
-		&i.Kind,
-		&i.GiftID,
-		&i.GiftEmoji,
-		&i.Months,
-		&i.Price,
-		&i.Status,
-		&i.RequestKey,
-		&i.RaffleID,
-		&i.Attempts,
-		&i.LastError,
-		&i.StarTxID,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.CalledAt,
-		&i.SentAt,
-	)
-	return i, err
-}
-
 const paymentExternalIDs = `-- name: PaymentExternalIDs :many
 SELECT id, external_id FROM payments WHERE id = ANY($1::bigint[])
 `
@@ -448,6 +418,30 @@ func (q *Queries) TelegramLedgerMovements(ctx context.Context, db DBTX) ([]Teleg
 	return items, nil
 }
 
+const unfinishedRedemptionIDs = `-- name: UnfinishedRedemptionIDs :many
+SELECT id FROM star_redemptions WHERE status IN ('held', 'calling', 'purchased', 'waiting') ORDER BY id
+`
+
+func (q *Queries) UnfinishedRedemptionIDs(ctx context.Context, db DBTX) ([]int64, error) {
+	rows, err := db.Query(ctx, unfinishedRedemptionIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const unfinishedRedemptions = `-- name: UnfinishedRedemptions :many
 SELECT id, telegram_id, kind, gift_id, gift_emoji, months, price, status, request_key, raffle_id, attempts, last_error, star_tx_id, created_at, updated_at, called_at, sent_at FROM star_redemptions WHERE status IN ('calling', 'purchased') ORDER BY id
 `
@@ -484,30 +478,6 @@ func (q *Queries) UnfinishedRedemptions(ctx context.Context, db DBTX) ([]StarRed
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const waitingRedemptions = `-- name: WaitingRedemptions :many
-SELECT id FROM star_redemptions WHERE status = 'waiting' ORDER BY id
-`
-
-func (q *Queries) WaitingRedemptions(ctx context.Context, db DBTX) ([]int64, error) {
-	rows, err := db.Query(ctx, waitingRedemptions)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

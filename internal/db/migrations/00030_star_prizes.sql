@@ -42,7 +42,6 @@ CREATE TABLE star_redemptions (
 -- only be its own.
 CREATE UNIQUE INDEX star_redemptions_one_open ON star_redemptions (telegram_id)
     WHERE status IN ('held', 'calling', 'purchased', 'waiting');
-CREATE INDEX star_redemptions_waiting ON star_redemptions (id) WHERE status = 'waiting';
 
 -- Where pages of getStarTransactions began: the history is chronological and only grows, so a
 -- search for what happened after a moment starts at the last page that began before it.

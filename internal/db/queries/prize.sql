@@ -16,10 +16,6 @@ SELECT * FROM star_redemptions WHERE id = $1;
 -- name: LockRedemption :one
 SELECT * FROM star_redemptions WHERE id = $1 FOR UPDATE;
 
--- name: OpenRedemption :one
--- The user's unfinished redemption, if any.
-SELECT * FROM star_redemptions WHERE telegram_id = $1 AND status IN ('held', 'calling', 'purchased', 'waiting');
-
 -- name: MarkRedemptionCalling :exec
 UPDATE star_redemptions
    SET status = 'calling', attempts = attempts + 1, called_at = COALESCE(called_at, @now), updated_at = @now
@@ -32,9 +28,6 @@ UPDATE star_redemptions SET status = @status, last_error = @last_error, updated_
 UPDATE star_redemptions SET status = 'sent', star_tx_id = @star_tx_id, sent_at = @now, updated_at = @now, last_error = ''
  WHERE id = @id;
 
--- name: WaitingRedemptions :many
-SELECT id FROM star_redemptions WHERE status = 'waiting' ORDER BY id;
-
 -- name: UnfinishedRedemptions :many
 -- Redemptions whose outcome at Telegram is being settled, for the reconciliation.
 SELECT * FROM star_redemptions WHERE status IN ('calling', 'purchased') ORDER BY id;
@@ -42,6 +35,9 @@ SELECT * FROM star_redemptions WHERE status IN ('calling', 'purchased') ORDER BY
 -- name: ClaimedStarTransactions :many
 -- Star transaction ids already paying a redemption, among the given ones.
 SELECT star_tx_id::text FROM star_redemptions WHERE star_tx_id = ANY(@ids::text[]);
+
+-- name: UnfinishedRedemptionIDs :many
+SELECT id FROM star_redemptions WHERE status IN ('held', 'calling', 'purchased', 'waiting') ORDER BY id;
 
 -- name: SentRedemptions :many
 SELECT * FROM star_redemptions WHERE status = 'sent' ORDER BY id;
