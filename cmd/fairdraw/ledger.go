@@ -8,8 +8,11 @@ import (
 )
 
 func (e *env) ledger(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "reconcile" {
+		return e.ledgerReconcile(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("%w: ledger takes one subcommand: check", errUsage)
+		return fmt.Errorf("%w: ledger takes one subcommand: check or reconcile", errUsage)
 	}
 	if err := parseFlags(e.flags("ledger check"), args[1:]); err != nil {
 		return err

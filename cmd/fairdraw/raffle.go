@@ -113,6 +113,7 @@ func (e *env) raffleCreate(ctx context.Context, args []string) error {
 	source := fs.String("source", raffle.SourceRandomOrg, "randomorg or drand")
 	title := fs.String("title", "", "title shown to users (default: Розыгрыш)")
 	perUser := fs.Int("max-per-user", 1, "entries one user may buy in this draw")
+	prizeMode := fs.String("prize", raffle.PrizeBalance, "how a Stars draw pays its winners: balance, gift (the most valuable Telegram gift the prize covers) or premium")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (e *env) raffleCreate(ctx context.Context, args []string) error {
 	defer pool.Close()
 	d, err := svc.Create(ctx, raffle.Params{
 		Title: *title, Currency: *currency, Fee: *fee, Min: *minP, Max: *maxP, Winners: *winners,
-		CommissionBP: *bp, Deadline: when, Mode: *mode, Source: *source, MaxEntriesPerUser: *perUser,
+		CommissionBP: *bp, Deadline: when, Mode: *mode, Source: *source, MaxEntriesPerUser: *perUser, Prize: *prizeMode,
 	}, "cli")
 	if errors.Is(err, raffle.ErrInvalid) {
 		return fmt.Errorf("%w: raffle create: %v", errUsage, err)

@@ -126,6 +126,9 @@ func TestRubleDrawThroughServe(t *testing.T) {
 			t.Fatalf("press %s: %v (%+v)", data, err, msgs[len(msgs)-1])
 		}
 	}
+	// The result arrives through the send queue; let it land first, so the balance screen is the
+	// latest message when its buttons are pressed.
+	waitUntil(t, "the winner told", func() bool { return anyText(tg, w.ID, "Поздравляем", "Congratulations") })
 	n := len(tg.Messages(w.ID))
 	tg.SendText(w, "/balance")
 	waitUntil(t, "balance", func() bool { return anyText(tg, w.ID, "180 ₽") && len(tg.Messages(w.ID)) >= n+2 })

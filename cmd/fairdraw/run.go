@@ -22,6 +22,7 @@ commands:
   migrate                    apply database migrations and exit
   config                     print the effective configuration, secrets masked
   ledger check               re-derive every balance from the postings; exit 1 on any mismatch
+  ledger reconcile           compare the ledger's Stars movements with Telegram's; exit 1 on a difference
   raffle create [flags]      create a draw and print it as JSON (see: fairdraw raffle create -h)
   raffle show ID             print one draw as JSON
   raffle list                print every draw as a JSON array

@@ -133,6 +133,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		refunders[raffle.ProviderYooKassa] = rub
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
+	prizes := e.serveGifts(pool, jobs, api, workers, logger)
 	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
 		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
 	})
@@ -154,7 +155,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 
 	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
-		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry,
+		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes,
 	}
 	if rub != nil {
 		botCfg.Rubles = rub
@@ -165,6 +166,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 		Rubles: rub,
+		Prizes: prizes,
 	}))
 
 	deps := web.Deps{

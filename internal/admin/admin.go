@@ -30,6 +30,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	Reserve *ops.StarsReserve
 	// Rubles is the ruble side, for the queue of money that needs a person; nil: no rubles.
 	Rubles *rubles.Service
+	// Prizes redeems Stars for gifts and Premium; the reserve screen shows its claims and
+	// offers the top-up. Nil hides both.
+	Prizes *prize.Service
 	// Currencies are the entry currencies the operator accepts (XTR, RUB).
 	Currencies []string
 	// AdminIDs may use the panel; the bot checks first, the panel checks again.
@@ -68,6 +72,7 @@ type Panel struct {
 	settings   *Settings
 	reserve    *ops.StarsReserve
 	rubles     *rubles.Service
+	prizes     *prize.Service
 	currencies []string
 	admins     map[int64]bool
 	logger     *slog.Logger
@@ -78,7 +83,7 @@ type Panel struct {
 func New(c Config) *Panel {
 	p := &Panel{
 		api: c.API, pool: c.Pool, draws: c.Draws, jobs: c.Jobs, dialogs: c.Dialogs, settings: c.Settings,
-		reserve: c.Reserve, rubles: c.Rubles, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
+		reserve: c.Reserve, rubles: c.Rubles, prizes: c.Prizes, currencies: c.Currencies, admins: map[int64]bool{}, logger: c.Logger, now: c.Now,
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -315,6 +320,8 @@ func (p *Panel) route(ctx context.Context, s *screen, data string) error {
 		return p.showPayouts(ctx, s)
 	case data == cbReserve:
 		return p.showReserve(ctx, s)
+	case data == cbTopUp || strings.HasPrefix(data, cbTopUp+":"):
+		return p.onTopUp(ctx, s, data)
 	case data == cbSettings:
 		return p.showSettings(ctx, s, "")
 	case strings.HasPrefix(data, cbSettings+":"):

@@ -65,7 +65,8 @@ func TestCreateDrawThroughDialog(t *testing.T) {
 			"Минимум участников: 3", "Максимум: без ограничения", "Победителей: 2", "Комиссия: 10,00%", "03.07.2026 12:00 МСК", "в срок итога", "drand"}},
 		{name: "typing at the summary", say: "да", want: []string{"⚠️", "кнопкой", "Проверьте новый розыгрыш"}},
 		{name: "back from the summary", click: ":back", want: []string{"шаг 10 из 10"}},
-		{name: "keep the source", click: ":keep", want: []string{"Проверьте новый розыгрыш"}},
+		{name: "keep the source", click: ":keep", want: []string{"Проверьте новый розыгрыш", "Приз: на баланс в боте"}},
+		{name: "the prize as a gift", click: ":prize:gift", want: []string{"Проверьте новый розыгрыш", "Приз: сразу подарком Telegram"}},
 		{name: "create", click: ":ok", want: []string{"Розыгрыш #1 создан и открыт", "Участников: 0 (минимум 3, максимум без ограничения)"}},
 	} {
 		if st.restart {
@@ -97,6 +98,9 @@ func TestCreateDrawThroughDialog(t *testing.T) {
 	draws, err := f.rt.Svc.List(t.Context())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(draws) != 1 || draws[0].Prize != raffle.PrizeGift {
+		t.Fatalf("the draw's prize is not a gift: %+v", draws)
 	}
 	type shape struct {
 		Title, Currency, Status, Mode, Source string

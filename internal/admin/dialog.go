@@ -53,6 +53,7 @@ type Draft struct {
 	Deadline     time.Time `json:"deadline,omitzero"`
 	Mode         string    `json:"mode,omitempty"`
 	Source       string    `json:"source,omitempty"`
+	Prize        string    `json:"prize,omitempty"` // "": balance
 }
 
 // Steps of the create dialog, in order.
@@ -199,6 +200,8 @@ func (p *Panel) dialogButton(ctx context.Context, s *screen, rest string) error 
 		if d.Kind == kindCreate {
 			return p.createAnswer(ctx, s, d, canon(d.Step, d.Draft))
 		}
+	case opPrize:
+		return p.setDraftPrize(ctx, s, d, val)
 	case opOK:
 		switch d.Kind {
 		case kindCreate:
@@ -481,8 +484,12 @@ func (p *Panel) createPrompt(ctx context.Context, s *screen, d Dialog) (string, 
 		dr := d.Draft
 		text := s.t("admin.create_summary", "title", dr.Title, "currency", given(l, stepCurrency, dr), "fee", given(l, stepFee, dr),
 			"min", dr.Min, "max", given(l, stepMax, dr), "winners", dr.Winners, "commission", given(l, stepCommission, dr),
-			"deadline", given(l, stepDeadline, dr), "mode", given(l, stepMode, dr), "source", given(l, stepSource, dr))
-		return text, [][]telego.InlineKeyboardButton{row(button(s.t("admin.create_ok"), dialogData(d, opOK))), navRow(s, d)}, nil
+			"deadline", given(l, stepDeadline, dr), "mode", given(l, stepMode, dr), "source", given(l, stepSource, dr)) + prizeSummary(s, dr)
+		kb := [][]telego.InlineKeyboardButton{row(button(s.t("admin.create_ok"), dialogData(d, opOK)))}
+		if r := prizeRow(s, d); r != nil {
+			kb = append(kb, r)
+		}
+		return text, append(kb, navRow(s, d)), nil
 	}
 	n := slices.Index(createSteps, d.Step)
 	header := s.t("admin.step", "n", n+1, "of", len(createSteps)-1)
@@ -551,7 +558,7 @@ func (p *Panel) confirmCreate(ctx context.Context, s *screen, d Dialog) error {
 	dr := d.Draft
 	params := raffle.Params{
 		Title: dr.Title, Currency: dr.Currency, Fee: dr.Fee, Min: dr.Min, Winners: dr.Winners,
-		Deadline: dr.Deadline, Mode: dr.Mode, Source: dr.Source, CreatedBy: s.from.ID,
+		Deadline: dr.Deadline, Mode: dr.Mode, Source: dr.Source, CreatedBy: s.from.ID, Prize: dr.Prize,
 	}
 	if dr.Max != nil {
 		params.Max = *dr.Max

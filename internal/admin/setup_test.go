@@ -24,6 +24,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa/yookassatest"
+	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/telegram"
@@ -106,6 +107,7 @@ type fixture struct {
 	panel    *admin.Panel
 	settings *admin.Settings
 	bot      *bot.Bot
+	prizes   *prize.Service
 	stop     func()
 	rub      *rubles.Service
 	yk       *yookassatest.Server
@@ -122,7 +124,9 @@ func newFixture(t *testing.T, o options) *fixture {
 		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}})
 	rt.Clock.Set(start)
 	river.AddWorker(rt.Workers, &admin.BroadcastWorker{Pool: rt.Pool})
-	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o}
+	prizes := prize.New(prize.Config{Pool: rt.Pool, Jobs: rt.Jobs, API: api, Logger: rt.Logger, AdminIDs: []int64{adminID}})
+	prizes.Register(rt.Workers)
+	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o, prizes: prizes}
 	if o.rubles {
 		f.yk = yookassatest.NewServer(yookassatest.Options{Now: rt.Clock.Now})
 		t.Cleanup(f.yk.Close)
@@ -159,9 +163,10 @@ func (f *fixture) startProcess(t *testing.T) {
 		Reserve:    &ops.StarsReserve{Pool: f.rt.Pool, Stars: f.api, Threshold: f.settings.ReserveThreshold},
 		Currencies: []string{"XTR", "RUB"}, AdminIDs: []int64{adminID}, Logger: f.rt.Logger, Now: f.rt.Clock.Now,
 		Rubles: f.rub,
+		Prizes: f.prizes,
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
-		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now,
+		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
 		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger})})
 	f.bot.SetAdmin(f.panel)
 	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
@@ -373,6 +378,10 @@ SELECT t.idempotency_key FROM ledger_transactions t
         (a.action = 'payment.refunded' AND a.subject = p.provider || ':' || p.external_id)
      OR (a.action = 'raffle.cancel' AND a.raffle_id = p.raffle_id)
      OR (a.action = 'entry.refund' AND (a.before->>'payment_id')::bigint = p.id))))
+     -- a gift or Premium redemption's hold, purchase or release; a reserve top-up
+  OR (t.idempotency_key ~ '^redeem:\d+:(hold|purchase|release)$' AND a.subject = 'redeem:' || split_part(t.idempotency_key, ':', 2)
+      AND a.action = 'redeem.' || split_part(t.idempotency_key, ':', 3))
+  OR (t.idempotency_key LIKE 'topup:%' AND a.subject = t.idempotency_key AND a.action = 'reserve.topup')
  )
  ORDER BY t.id`)
 	if err != nil {

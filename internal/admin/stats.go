@@ -105,8 +105,11 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 func (p *Panel) showReserve(ctx context.Context, s *screen) error {
 	kb := [][]telego.InlineKeyboardButton{
 		row(button(s.t("admin.refresh"), cbReserve), button(s.t("admin.reserve_threshold"), cbSettings+":"+KeyReserveThreshold)),
-		s.backRow(cbMenu),
 	}
+	if r := p.topUpRow(s); r != nil {
+		kb = append(kb, r)
+	}
+	kb = append(kb, s.backRow(cbMenu))
 	if p.reserve == nil {
 		return s.show(ctx, s.t("admin.reserve_off"), kb)
 	}
@@ -123,5 +126,5 @@ func (p *Panel) showReserve(ctx context.Context, s *screen) error {
 	}
 	text := s.t("admin.reserve", "at", i18n.FormatTime(l, f.At), "balance", m(f.Balance), "immature", m(f.Immature),
 		"owed", m(f.Owed), "pools", m(f.Pools), "refunds", m(f.Refunds), "spare", m(f.Spare()), "threshold", m(f.Threshold), "state", state)
-	return s.show(ctx, text, kb)
+	return s.show(ctx, text+p.reserveGiftText(ctx, s, f), kb)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
+	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -77,6 +78,8 @@ type Config struct {
 	Guard Guard
 	// PublicURL is where proofs are published.
 	PublicURL string
+	// Prizes redeems Stars balances for Telegram gifts and Premium; nil hides the offer.
+	Prizes *prize.Service
 	// Registry receives the bot's metrics; nil: not registered.
 	Registry prometheus.Registerer
 	Now      func() time.Time
@@ -96,6 +99,7 @@ type Bot struct {
 	publicURL  string
 	now        func() time.Time
 	metrics    *metrics
+	prizes     *prize.Service
 }
 
 // New returns a Bot.
@@ -103,7 +107,7 @@ func New(c Config) *Bot {
 	b := &Bot{
 		api: c.API, pool: c.Pool, draws: c.Draws, logger: c.Logger, rubles: c.Rubles, admin: c.Admin,
 		guard: c.Guard, publicURL: strings.TrimRight(c.PublicURL, "/"), now: c.Now,
-		currencies: map[string]bool{}, admins: map[int64]bool{}, metrics: newMetrics(c.Registry),
+		currencies: map[string]bool{}, admins: map[int64]bool{}, metrics: newMetrics(c.Registry), prizes: c.Prizes,
 	}
 	if b.now == nil {
 		b.now = time.Now

@@ -73,6 +73,8 @@ func (b *Bot) onCallback(ctx context.Context, cb *telego.CallbackQuery) error {
 		err = b.showHistory(ctx, &cb.From, chatID, msgID)
 	case data == cbWithdraw || strings.HasPrefix(data, cbWithdraw+":"):
 		return b.onWithdraw(ctx, cb, chatID, msgID)
+	case data == cbGift || strings.HasPrefix(data, cbGift+":"):
+		return b.onGift(ctx, cb, chatID, msgID)
 	case data == cbNewsOff, data == cbNewsOn:
 		err = b.setNews(ctx, &cb.From, chatID, data == cbNewsOn)
 	case strings.HasPrefix(data, cbAdmin):

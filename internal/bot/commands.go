@@ -171,7 +171,7 @@ func drawCard(l string, d raffle.Draw) string {
 	return i18n.T(l, "draw.card", "id", d.ID, "title", d.Title, "fee", i18n.Money(l, d.Fee, d.Currency),
 		"count", d.Entries, "min", d.Min, "max", maxText, "winners", d.WinnersCount,
 		"commission", fmt.Sprintf("%d,%02d%%", d.CommissionBP/100, d.CommissionBP%100),
-		"deadline", i18n.FormatTime(l, d.Deadline), "source", source, "ticket", ticket)
+		"deadline", i18n.FormatTime(l, d.Deadline), "source", source, "ticket", ticket) + prizeLine(l, d)
 }
 
 func (b *Bot) showDraw(ctx context.Context, from *telego.User, chatID int64, editID int, id int64) error {
@@ -224,6 +224,7 @@ func (b *Bot) showBalance(ctx context.Context, from *telego.User, chatID int64, 
 	if rub > 0 && b.rubles != nil {
 		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.withdraw"), cbWithdraw)})
 	}
+	kb = append(kb, b.giftButtons(l, xtr)...)
 	kb = append(kb, backRow(l))
 	return b.reply(ctx, chatID, editID, text, rows(kb...))
 }

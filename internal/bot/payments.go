@@ -75,6 +75,9 @@ func (b *Bot) onPreCheckout(ctx context.Context, pq *telego.PreCheckoutQuery) er
 }
 
 func (b *Bot) precheckoutRefusal(ctx context.Context, pq *telego.PreCheckoutQuery) string {
+	if isTopUp(pq.InvoicePayload) {
+		return b.topUpRefusal(pq)
+	}
 	p, err := stars.ParsePayload(pq.InvoicePayload)
 	switch {
 	case err != nil:
@@ -106,6 +109,9 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 		b.metrics.malformed.Inc()
 		b.logger.Error("successful_payment without payer or charge id", slog.Int("update_id", updateID))
 		return nil
+	}
+	if isTopUp(sp.InvoicePayload) {
+		return b.onTopUp(ctx, updateID, m)
 	}
 	pay := raffle.Payment{
 		Provider: raffle.ProviderTelegram, ExternalID: sp.TelegramPaymentChargeID, UserID: m.From.ID,

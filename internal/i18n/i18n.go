@@ -22,7 +22,7 @@ const (
 // catalog holds every text: one map per area, each in its own file. Both languages must have
 // the same keys with the same placeholders (a test checks), and no key may be defined twice.
 // Never use the words for games of chance in a text: fairdraw runs prize draws.
-var catalog = mergeCatalogs(coreTexts, rublesTexts, adminTexts, notifyTexts, opsTexts, siteTexts)
+var catalog = mergeCatalogs(coreTexts, rublesTexts, adminTexts, notifyTexts, opsTexts, siteTexts, giftsTexts)
 
 func mergeCatalogs(parts ...map[string]map[string]string) map[string]map[string]string {
 	out := map[string]map[string]string{RU: {}, EN: {}}

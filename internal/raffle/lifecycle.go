@@ -324,7 +324,7 @@ func (s *Service) settle(ctx context.Context, id int64) error {
 		if _, err := s.jobs.InsertTx(ctx, tx, FanoutArgs{DrawID: id, Event: FanoutResult}, nil); err != nil {
 			return fmt.Errorf("raffle: schedule results: %w", err)
 		}
-		return nil
+		return s.schedulePrizeDelivery(ctx, tx, row)
 	})
 }
 

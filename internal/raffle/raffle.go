@@ -103,6 +103,8 @@ type Draw struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	ClosedAt          *time.Time `json:"closed_at,omitempty"`
 	SettledAt         *time.Time `json:"settled_at,omitempty"`
+	// Prize is how the winners are paid: balance, gift or premium.
+	Prize string `json:"prize"`
 }
 
 // Winner is one prize of a drawn draw.
@@ -127,6 +129,7 @@ func fromRow(r dbq.Raffle) Draw {
 		Entries: int(r.EntriesCount), Pool: r.Fee * int64(r.EntriesCount), Winners: []Winner{},
 		TicketID: r.TicketID.String, ListHash: r.ListHash.String, EntriesPaused: r.EntriesPaused,
 		CancelReason: r.CancelReason, CreatedAt: r.CreatedAt.UTC(), ClosedAt: r.ClosedAt, SettledAt: r.SettledAt,
+		Prize: r.PrizeMode,
 	}
 	if r.MaxParticipants.Valid {
 		m := int(r.MaxParticipants.Int32)
@@ -157,6 +160,8 @@ type Params struct {
 	MaxEntriesPerUser int
 	// CreatedBy is the admin's Telegram id, 0 when created from the command line.
 	CreatedBy int64
+	// Prize is how a Stars draw pays its winners: PrizeBalance (default), PrizeGift or PrizePremium.
+	Prize string
 }
 
 // withDefaults fills defaults and validates p against now.
@@ -166,6 +171,9 @@ func (p Params) withDefaults(now time.Time) (Params, error) {
 	}
 	if p.Mode == "" {
 		p.Mode = ModeDeadline
+	}
+	if p.Prize == "" {
+		p.Prize = PrizeBalance
 	}
 	if p.Source == "" {
 		p.Source = SourceRandomOrg
@@ -217,6 +225,9 @@ func (p Params) withDefaults(now time.Time) (Params, error) {
 	}
 	if p.MaxEntriesPerUser < 1 {
 		problems = append(problems, "max entries per user: at least 1")
+	}
+	if problem := validPrize(p.Prize, p.Currency); problem != "" {
+		problems = append(problems, problem)
 	}
 	if len(problems) > 0 {
 		return p, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))

@@ -141,6 +141,10 @@ func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, err
 		if err != nil {
 			return fmt.Errorf("raffle: insert: %w", err)
 		}
+		if err := setPrizeMode(ctx, tx, row.ID, p.Prize); err != nil {
+			return err
+		}
+		row.PrizeMode = p.Prize
 		d = fromRow(row)
 		if err := s.audit(ctx, tx, actor, "raffle.create", d.ID, "", nil, d); err != nil {
 			return err

@@ -141,6 +141,7 @@ type Raffle struct {
 	DrawnAt           *time.Time  `json:"drawn_at"`
 	SettledAt         *time.Time  `json:"settled_at"`
 	CancelledAt       *time.Time  `json:"cancelled_at"`
+	PrizeMode         string      `json:"prize_mode"`
 }
 
 type RubPayment struct {
@@ -212,6 +213,31 @@ type Setting struct {
 	Value     string    `json:"value"`
 	UpdatedAt time.Time `json:"updated_at"`
 	UpdatedBy string    `json:"updated_by"`
+}
+
+type StarRedemption struct {
+	ID         int64       `json:"id"`
+	TelegramID int64       `json:"telegram_id"`
+	Kind       string      `json:"kind"`
+	GiftID     string      `json:"gift_id"`
+	GiftEmoji  string      `json:"gift_emoji"`
+	Months     int32       `json:"months"`
+	Price      int64       `json:"price"`
+	Status     string      `json:"status"`
+	RequestKey string      `json:"request_key"`
+	RaffleID   pgtype.Int8 `json:"raffle_id"`
+	Attempts   int32       `json:"attempts"`
+	LastError  string      `json:"last_error"`
+	StarTxID   pgtype.Text `json:"star_tx_id"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+	CalledAt   *time.Time  `json:"called_at"`
+	SentAt     *time.Time  `json:"sent_at"`
+}
+
+type StarTxCheckpoint struct {
+	PageOffset int64 `json:"page_offset"`
+	FirstDate  int64 `json:"first_date"`
 }
 
 type User struct {

@@ -324,7 +324,7 @@ func (q *Queries) GetPaymentByExternal(ctx context.Context, db DBTX, arg GetPaym
 }
 
 const getRaffle = `-- name: GetRaffle :one
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles WHERE id = $1
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles WHERE id = $1
 `
 
 func (q *Queries) GetRaffle(ctx context.Context, db DBTX, id int64) (Raffle, error) {
@@ -357,6 +357,7 @@ func (q *Queries) GetRaffle(ctx context.Context, db DBTX, id int64) (Raffle, err
 		&i.DrawnAt,
 		&i.SettledAt,
 		&i.CancelledAt,
+		&i.PrizeMode,
 	)
 	return i, err
 }
@@ -553,7 +554,7 @@ INSERT INTO raffles (title, currency, fee, min_participants, max_participants, w
                      deadline, close_mode, source, max_entries_per_user, status, created_by, created_at, opened_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
         $8, $9, $10, $11, $12, $13, $14, $15)
-RETURNING id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at
+RETURNING id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode
 `
 
 type InsertRaffleParams struct {
@@ -620,6 +621,7 @@ func (q *Queries) InsertRaffle(ctx context.Context, db DBTX, arg InsertRafflePar
 		&i.DrawnAt,
 		&i.SettledAt,
 		&i.CancelledAt,
+		&i.PrizeMode,
 	)
 	return i, err
 }
@@ -648,7 +650,7 @@ func (q *Queries) InsertWinner(ctx context.Context, db DBTX, arg InsertWinnerPar
 }
 
 const listRaffles = `-- name: ListRaffles :many
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles ORDER BY id
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles ORDER BY id
 `
 
 func (q *Queries) ListRaffles(ctx context.Context, db DBTX) ([]Raffle, error) {
@@ -687,6 +689,7 @@ func (q *Queries) ListRaffles(ctx context.Context, db DBTX) ([]Raffle, error) {
 			&i.DrawnAt,
 			&i.SettledAt,
 			&i.CancelledAt,
+			&i.PrizeMode,
 		); err != nil {
 			return nil, err
 		}
@@ -699,7 +702,7 @@ func (q *Queries) ListRaffles(ctx context.Context, db DBTX) ([]Raffle, error) {
 }
 
 const listRafflesByStatus = `-- name: ListRafflesByStatus :many
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles WHERE status = ANY($1::text[]) ORDER BY deadline, id
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles WHERE status = ANY($1::text[]) ORDER BY deadline, id
 `
 
 func (q *Queries) ListRafflesByStatus(ctx context.Context, db DBTX, statuses []string) ([]Raffle, error) {
@@ -738,6 +741,7 @@ func (q *Queries) ListRafflesByStatus(ctx context.Context, db DBTX, statuses []s
 			&i.DrawnAt,
 			&i.SettledAt,
 			&i.CancelledAt,
+			&i.PrizeMode,
 		); err != nil {
 			return nil, err
 		}
@@ -774,7 +778,7 @@ func (q *Queries) LockPayment(ctx context.Context, db DBTX, id int64) (Payment, 
 }
 
 const lockRaffle = `-- name: LockRaffle :one
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles WHERE id = $1 FOR UPDATE
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockRaffle(ctx context.Context, db DBTX, id int64) (Raffle, error) {
@@ -807,6 +811,7 @@ func (q *Queries) LockRaffle(ctx context.Context, db DBTX, id int64) (Raffle, er
 		&i.DrawnAt,
 		&i.SettledAt,
 		&i.CancelledAt,
+		&i.PrizeMode,
 	)
 	return i, err
 }
@@ -1463,7 +1468,7 @@ func (q *Queries) UpsertUser(ctx context.Context, db DBTX, arg UpsertUserParams)
 }
 
 const userRaffles = `-- name: UserRaffles :many
-SELECT r.id, r.title, r.currency, r.fee, r.min_participants, r.max_participants, r.winners_count, r.commission_bp, r.deadline, r.close_mode, r.source, r.max_entries_per_user, r.status, r.entries_paused, r.entries_count, r.ticket_id, r.list_hash, r.drand_round, r.cancel_reason, r.created_by, r.created_at, r.opened_at, r.closed_at, r.drawn_at, r.settled_at, r.cancelled_at, e.code AS entry_code, e.seq AS entry_seq,
+SELECT r.id, r.title, r.currency, r.fee, r.min_participants, r.max_participants, r.winners_count, r.commission_bp, r.deadline, r.close_mode, r.source, r.max_entries_per_user, r.status, r.entries_paused, r.entries_count, r.ticket_id, r.list_hash, r.drand_round, r.cancel_reason, r.created_by, r.created_at, r.opened_at, r.closed_at, r.drawn_at, r.settled_at, r.cancelled_at, r.prize_mode, e.code AS entry_code, e.seq AS entry_seq,
        coalesce((SELECT w.prize FROM winners w WHERE w.raffle_id = r.id AND w.entry_id = e.id), -1)::bigint AS prize
   FROM entries e JOIN raffles r ON r.id = e.raffle_id
  WHERE e.telegram_id = $1
@@ -1498,6 +1503,7 @@ type UserRafflesRow struct {
 	DrawnAt           *time.Time  `json:"drawn_at"`
 	SettledAt         *time.Time  `json:"settled_at"`
 	CancelledAt       *time.Time  `json:"cancelled_at"`
+	PrizeMode         string      `json:"prize_mode"`
 	EntryCode         string      `json:"entry_code"`
 	EntrySeq          int32       `json:"entry_seq"`
 	Prize             int64       `json:"prize"`
@@ -1539,6 +1545,7 @@ func (q *Queries) UserRaffles(ctx context.Context, db DBTX, telegramID int64) ([
 			&i.DrawnAt,
 			&i.SettledAt,
 			&i.CancelledAt,
+			&i.PrizeMode,
 			&i.EntryCode,
 			&i.EntrySeq,
 			&i.Prize,

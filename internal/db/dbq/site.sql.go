@@ -67,7 +67,7 @@ func (q *Queries) SiteEntryTimeline(ctx context.Context, db DBTX, arg SiteEntryT
 }
 
 const siteFinishedRaffles = `-- name: SiteFinishedRaffles :many
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles WHERE status <> 'open' AND status <> 'draft'
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles WHERE status <> 'open' AND status <> 'draft'
  ORDER BY id DESC LIMIT $2 OFFSET $1
 `
 
@@ -112,6 +112,7 @@ func (q *Queries) SiteFinishedRaffles(ctx context.Context, db DBTX, arg SiteFini
 			&i.DrawnAt,
 			&i.SettledAt,
 			&i.CancelledAt,
+			&i.PrizeMode,
 		); err != nil {
 			return nil, err
 		}
@@ -125,7 +126,7 @@ func (q *Queries) SiteFinishedRaffles(ctx context.Context, db DBTX, arg SiteFini
 
 const siteOpenRaffles = `-- name: SiteOpenRaffles :many
 
-SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at FROM raffles WHERE status = 'open' ORDER BY deadline, id LIMIT $1
+SELECT id, title, currency, fee, min_participants, max_participants, winners_count, commission_bp, deadline, close_mode, source, max_entries_per_user, status, entries_paused, entries_count, ticket_id, list_hash, drand_round, cancel_reason, created_by, created_at, opened_at, closed_at, drawn_at, settled_at, cancelled_at, prize_mode FROM raffles WHERE status = 'open' ORDER BY deadline, id LIMIT $1
 `
 
 // Reads of the public site (internal/web through package raffle). Nothing here writes.
@@ -165,6 +166,7 @@ func (q *Queries) SiteOpenRaffles(ctx context.Context, db DBTX, lim int32) ([]Ra
 			&i.DrawnAt,
 			&i.SettledAt,
 			&i.CancelledAt,
+			&i.PrizeMode,
 		); err != nil {
 			return nil, err
 		}

@@ -19,23 +19,26 @@ import (
 // (lengths, XTR rules) and the state (chats, charges).
 func (s *Server) methodHandlers() map[string]handler {
 	hs := map[string]handler{
-		"getMe":                  s.getMe,
-		"getUpdates":             nil, // served by getUpdates, which manages mu itself
-		"setWebhook":             s.setWebhook,
-		"deleteWebhook":          s.deleteWebhook,
-		"getWebhookInfo":         s.getWebhookInfo,
-		"setMyCommands":          s.setMyCommands,
-		"setChatMenuButton":      s.setChatMenuButton,
-		"sendMessage":            s.sendMessage,
-		"editMessageText":        s.editMessageText,
-		"editMessageReplyMarkup": s.editMessageReplyMarkup,
-		"answerCallbackQuery":    s.answerCallbackQuery,
-		"sendDocument":           s.sendDocument,
-		"sendInvoice":            s.sendInvoice,
-		"answerPreCheckoutQuery": s.answerPreCheckoutQuery,
-		"refundStarPayment":      s.refundStarPayment,
-		"getMyStarBalance":       s.getMyStarBalance,
-		"getStarTransactions":    s.getStarTransactions,
+		"getMe":                   s.getMe,
+		"getUpdates":              nil, // served by getUpdates, which manages mu itself
+		"setWebhook":              s.setWebhook,
+		"deleteWebhook":           s.deleteWebhook,
+		"getWebhookInfo":          s.getWebhookInfo,
+		"setMyCommands":           s.setMyCommands,
+		"setChatMenuButton":       s.setChatMenuButton,
+		"sendMessage":             s.sendMessage,
+		"editMessageText":         s.editMessageText,
+		"editMessageReplyMarkup":  s.editMessageReplyMarkup,
+		"answerCallbackQuery":     s.answerCallbackQuery,
+		"sendDocument":            s.sendDocument,
+		"sendInvoice":             s.sendInvoice,
+		"answerPreCheckoutQuery":  s.answerPreCheckoutQuery,
+		"refundStarPayment":       s.refundStarPayment,
+		"getMyStarBalance":        s.getMyStarBalance,
+		"getStarTransactions":     s.getStarTransactions,
+		"getAvailableGifts":       s.getAvailableGifts,
+		"sendGift":                s.sendGift,
+		"giftPremiumSubscription": s.giftPremiumSubscription,
 	}
 	out := make(map[string]handler, len(hs))
 	for name, h := range hs {

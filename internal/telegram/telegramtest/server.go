@@ -125,6 +125,8 @@ type Server struct {
 	payments     map[string]*Payment
 	transactions []StarTransaction
 	balance      int64
+	gifts        []Gift
+	sentGifts    []SentGift
 	files        map[string]*Document
 	commands     map[string][]BotCommand
 	menuButtons  map[int64]MenuButton // by chat; 0 is the default button

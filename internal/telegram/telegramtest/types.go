@@ -162,14 +162,19 @@ type StarTransaction struct {
 	Receiver *TransactionPartner `json:"receiver,omitempty"`
 }
 
-// TransactionPartner is a TransactionPartnerUser ("user") or a
-// TransactionPartnerFragment ("fragment", for an owner's withdrawal).
+// TransactionPartner is a TransactionPartnerUser ("user"), a
+// TransactionPartnerFragment ("fragment", for an owner's withdrawal) or a
+// TransactionPartnerOther ("other").
 type TransactionPartner struct {
 	Type            string           `json:"type"`
 	TransactionType string           `json:"transaction_type,omitempty"`
 	User            *User            `json:"user,omitempty"`
 	InvoicePayload  string           `json:"invoice_payload,omitempty"`
 	WithdrawalState *WithdrawalState `json:"withdrawal_state,omitempty"`
+	// Gift is set on "gift_purchase" transactions.
+	Gift *Gift `json:"gift,omitempty"`
+	// PremiumSubscriptionDuration is set on "premium_purchase" transactions.
+	PremiumSubscriptionDuration int64 `json:"premium_subscription_duration,omitempty"`
 }
 
 // WithdrawalState is RevenueWithdrawalStateSucceeded.

@@ -74,13 +74,32 @@ func (s *Server) PressButton(u User, msg Message, callbackData string) (string, 
 	if _, ok := m.Button(callbackData); !ok {
 		return "", fmt.Errorf("%w: %q under message %d", ErrNoSuchButton, callbackData, msg.MessageID)
 	}
+	return s.callbackLocked(u, m, callbackData), nil
+}
+
+// ForgeCallback is a modified client sending callback data that no button
+// under msg carries (MTProto lets a client send any data for a bot's
+// message), or a button the bot has since replaced. Returns the query id.
+func (s *Server) ForgeCallback(u User, msg Message, callbackData string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.learn(u)
+	m := s.chats[u.ID].find(msg.MessageID)
+	if m == nil {
+		return "", ErrMessageNotFound
+	}
+	return s.callbackLocked(u, m, callbackData), nil
+}
+
+// callbackLocked sends a callback_query for m; call with mu held.
+func (s *Server) callbackLocked(u User, m *Message, callbackData string) string {
 	id := s.queryID()
 	s.callbacks[id] = &callbackState{}
 	cp := *m
 	s.enqueue("callback_query", callbackQuery{
 		ID: id, From: u, Message: &cp, ChatInstance: chatInstance(u.ID), Data: callbackData,
 	})
-	return id, nil
+	return id
 }
 
 // chatInstance is a stable per-chat identifier shaped like Telegram's.

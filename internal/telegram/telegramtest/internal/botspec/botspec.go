@@ -483,6 +483,7 @@ func Generate(full []byte) ([]byte, error) {
 		"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendDocument",
 		"sendInvoice", "answerPreCheckoutQuery", "refundStarPayment", "getMyStarBalance", "getStarTransactions",
 		"setChatMenuButton",
+		"getAvailableGifts", "sendGift", "giftPremiumSubscription",
 	}
 	resultTypes := []string{
 		"Update", "Message", "User", "Chat", "MessageEntity", "CallbackQuery", "MaybeInaccessibleMessage",
@@ -493,6 +494,7 @@ func Generate(full []byte) ([]byte, error) {
 		"RevenueWithdrawalState", "RevenueWithdrawalStatePending", "RevenueWithdrawalStateSucceeded",
 		"RevenueWithdrawalStateFailed", "WebhookInfo", "ChatMemberUpdated", "ChatMember", "ChatMemberOwner",
 		"ChatMemberAdministrator", "ChatMemberMember", "ChatMemberRestricted", "ChatMemberLeft", "ChatMemberBanned",
+		"Gifts", "Gift", "Sticker",
 	}
 	return Extract(s, methods, resultTypes)
 }
