@@ -82,7 +82,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Many send workers talk to one host: keep enough idle connections to reuse them.
 	tgTransport := http.DefaultTransport.(*http.Transport).Clone()
 	tgTransport.MaxIdleConnsPerHost = 64
-	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: tgTransport}, logger)
+	limiter, pacing, err := e.sendPacing(pool, rdb, registry, logger)
+	if err != nil {
+		return err
+	}
+	api, err := telegram.NewPacedBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: tgTransport}, logger, pacing)
 	if err != nil {
 		return err
 	}
@@ -130,12 +134,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		refunders[raffle.ProviderYooKassa] = rub
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
-	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
-		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
-	})
-	if err != nil {
-		return fmt.Errorf("notify: limiter: %w", err)
-	}
+	addPacingWorkers(workers, pacing, logger)
 	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
