@@ -10,6 +10,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,16 @@ type Config struct {
 	// Registry receives the bot's metrics; nil: not registered.
 	Registry prometheus.Registerer
 	Now      func() time.Time
+	// UpdateTimeout bounds the handling of one update (a pre-checkout query has its own,
+	// shorter bound), so one hung Telegram or database call cannot hold up the updates
+	// behind it; default DefaultUpdateTimeout.
+	UpdateTimeout time.Duration
 }
+
+// DefaultUpdateTimeout is Config.UpdateTimeout's default: well above a reply's few seconds
+// of waiting for the send budget (after which it is handed to a job), well below the time a
+// user gives up.
+const DefaultUpdateTimeout = 20 * time.Second
 
 // Bot handles updates.
 type Bot struct {
@@ -96,6 +106,7 @@ type Bot struct {
 	publicURL  string
 	now        func() time.Time
 	metrics    *metrics
+	timeout    time.Duration
 }
 
 // New returns a Bot.
@@ -104,6 +115,7 @@ func New(c Config) *Bot {
 		api: c.API, pool: c.Pool, draws: c.Draws, logger: c.Logger, rubles: c.Rubles, admin: c.Admin,
 		guard: c.Guard, publicURL: strings.TrimRight(c.PublicURL, "/"), now: c.Now,
 		currencies: map[string]bool{}, admins: map[int64]bool{}, metrics: newMetrics(c.Registry),
+		timeout: cmp.Or(c.UpdateTimeout, DefaultUpdateTimeout),
 	}
 	if b.now == nil {
 		b.now = time.Now
@@ -128,6 +140,8 @@ var ErrMalformed = errors.New("bot: malformed update")
 func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) error {
 	start := time.Now()
 	defer func() { b.metrics.handle.Observe(time.Since(start).Seconds()) }()
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
 	log := b.logger.With(slog.Int("update_id", u.UpdateID))
 	if from := sender(u); from != nil {
 		if err := b.upsertUser(ctx, from); err != nil {

@@ -90,13 +90,19 @@ type Poller struct {
 	Logger *slog.Logger
 	// Timeout is the long-poll timeout Telegram holds a request open. Default 25 s.
 	Timeout time.Duration
-	// Parallel is how many updates of a batch are handled at once. Default 8.
+	// Parallel is how many updates of a batch are handled at once. Default 100, a whole
+	// batch: a handler mostly waits for its reply's slot in the send budget, and a batch is
+	// done only when its slowest update is, so handling few at a time would make a burst of
+	// replies hold back the pre-checkout queries behind it.
 	Parallel int
 
 	// failures counts failed attempts per update, so one update that always fails is skipped
 	// after maxAttempts instead of holding up every update behind it.
 	failures map[int64]int
 }
+
+// defaultParallel is Poller.Parallel's default: getUpdates' own default batch size.
+const defaultParallel = 100
 
 // maxAttempts is how often one update is tried before it is skipped (and logged as an error).
 const maxAttempts = 5
@@ -112,7 +118,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		p.Timeout = 25 * time.Second
 	}
 	if p.Parallel == 0 {
-		p.Parallel = 8
+		p.Parallel = defaultParallel
 	}
 	if err := p.Bot.api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil {
 		p.Logger.Warn("delete webhook before polling", slog.Any("error", err))
@@ -189,7 +195,20 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 	results := make([]result, len(raws))
 	sem := make(chan struct{}, p.Parallel)
 	var wg sync.WaitGroup
+	// Pre-checkout queries first: Telegram waits at most 10 seconds for their answer.
+	order := make([]int, 0, len(raws))
 	for i, raw := range raws {
+		if bytes.Contains(raw, []byte(`"pre_checkout_query"`)) {
+			order = append(order, i)
+		}
+	}
+	for i, raw := range raws {
+		if !bytes.Contains(raw, []byte(`"pre_checkout_query"`)) {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		raw := raws[i]
 		var head struct {
 			UpdateID int64 `json:"update_id"`
 		}

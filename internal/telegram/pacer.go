@@ -22,10 +22,12 @@ import (
 )
 
 // DefaultReplyWithin is how long a reply may wait for the send budget (and for Telegram's
-// retry_after) before it is handed to a durable job instead: a user who pressed a button is
-// still looking at the chat after a few seconds, and the update handler must not be held
-// much longer.
-const DefaultReplyWithin = 5 * time.Second
+// retry_after) before it is handed to a durable job instead. It is short because the update
+// handler waits for it, and intake takes the next batch of updates only when the whole
+// batch is handled: waiting longer would bound intake by the send rate, and a burst of
+// replies would hold back the pre-checkout queries queued behind it (Telegram gives those 10
+// seconds). A deferred reply keeps its place: jobs are sent as replies, ahead of bulk news.
+const DefaultReplyWithin = 500 * time.Millisecond
 
 // ReplyLimiter is the part of the shared send limiter (*notify.RedisLimiter) the pacer uses.
 type ReplyLimiter interface {
