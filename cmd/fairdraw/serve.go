@@ -99,7 +99,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
 			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
-			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast)},
+			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal)},
 		},
 		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 		// Jobs time out after River's default minute; one still "running" after ten minutes
@@ -157,6 +157,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: "fairdraw:", Logger: logger})
 	b := bot.New(botCfg)
+	payments := enablePaymentIntake(b)
 	b.SetAdmin(admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
@@ -174,6 +175,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
 	}
+	runIntake, intakeReady := e.telegramIntake(b, pool, logger)
+	deps.Ready["telegram"] = intakeReady
 	if rub != nil {
 		deps.YooKassaWebhook = rub.WebhookHandler()
 		deps.PayoutWidget = rub.CardPayoutHandler()
@@ -199,18 +202,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	var intake sync.WaitGroup
+	intake.Go(func() { payments.Run(intakeCtx) })
 	if err := b.RegisterCommands(ctx); err != nil {
 		logger.Warn("register bot commands", slog.Any("error", err))
 	}
-	switch e.cfg.TelegramMode {
-	case config.ModeWebhook:
-		if err := b.SetWebhook(ctx, e.cfg.PublicURL+"/webhooks/telegram", e.cfg.TelegramWebhookSecret); err != nil {
-			logger.Error("set webhook", slog.Any("error", err))
-		}
-	default:
-		poller := &bot.Poller{Bot: b, Pool: pool, APIURL: e.cfg.TelegramAPIURL, Token: e.cfg.BotToken, HTTP: &http.Client{}, Logger: logger}
-		intake.Go(func() { _ = poller.Run(intakeCtx) })
-	}
+	intake.Go(func() { runIntake(intakeCtx) })
 	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("telegram_mode", e.cfg.TelegramMode), slog.Any("currencies", e.cfg.Currencies))
 
@@ -280,11 +276,14 @@ func periodicRubles(cfg config.Config) []*river.PeriodicJob {
 	return rubles.PeriodicJobs(0)
 }
 
-func notifyWorkers(paid bool) int {
+// notifyWorkers is how many messages are in flight at once: enough that the time each job
+// spends outside its slot (its database round trips, a busy machine) never leaves a slot of
+// the budget unused.
+func notifyWorkers(paid bool, rate int) int {
 	if paid {
 		return 100
 	}
-	return 20
+	return max(20, rate/2)
 }
 
 func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {

@@ -107,6 +107,7 @@ type Bot struct {
 	now        func() time.Time
 	metrics    *metrics
 	timeout    time.Duration
+	intake     *PaymentIntake // nil: each payment is booked by its update handler
 }
 
 // New returns a Bot.
@@ -162,6 +163,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) error {
 		log.Debug("update already handled")
 		return nil
 	}
+	// Claimed: a redelivery would be ignored from here on, so whoever delivered it may move on.
+	released(ctx)
 	switch {
 	case u.Message != nil:
 		err = b.onMessage(ctx, u.Message)
@@ -289,4 +292,18 @@ func (b *Bot) getDraw(ctx context.Context, id int64) (raffle.Draw, bool, error) 
 		return raffle.Draw{}, false, err
 	}
 	return d, true, nil
+}
+
+type releaseKey struct{}
+
+// withRelease returns ctx carrying fn, which HandleUpdate calls once the update is safe to
+// confirm to Telegram (claimed), before it is fully handled.
+func withRelease(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, releaseKey{}, fn)
+}
+
+func released(ctx context.Context) {
+	if fn, ok := ctx.Value(releaseKey{}).(func()); ok {
+		fn()
+	}
 }

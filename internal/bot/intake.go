@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -90,19 +91,21 @@ type Poller struct {
 	Logger *slog.Logger
 	// Timeout is the long-poll timeout Telegram holds a request open. Default 25 s.
 	Timeout time.Duration
-	// Parallel is how many updates of a batch are handled at once. Default 100, a whole
-	// batch: a handler mostly waits for its reply's slot in the send budget, and a batch is
-	// done only when its slowest update is, so handling few at a time would make a burst of
-	// replies hold back the pre-checkout queries behind it.
+	// Parallel is how many updates are handled at once, across batches (a handler goes on
+	// sending its replies after its batch is confirmed). Default 500.
 	Parallel int
+
+	state    pollState
+	sem      chan struct{}
+	inflight sync.WaitGroup
 
 	// failures counts failed attempts per update, so one update that always fails is skipped
 	// after maxAttempts instead of holding up every update behind it.
 	failures map[int64]int
 }
 
-// defaultParallel is Poller.Parallel's default: getUpdates' own default batch size.
-const defaultParallel = 100
+// defaultParallel is Poller.Parallel's default: five batches of getUpdates' default size.
+const defaultParallel = 500
 
 // maxAttempts is how often one update is tried before it is skipped (and logged as an error).
 const maxAttempts = 5
@@ -120,6 +123,11 @@ func (p *Poller) Run(ctx context.Context) error {
 	if p.Parallel == 0 {
 		p.Parallel = defaultParallel
 	}
+	if p.sem == nil {
+		p.sem = make(chan struct{}, p.Parallel)
+	}
+	// Handlers still sending their replies finish before Run returns.
+	defer p.inflight.Wait()
 	if err := p.Bot.api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil {
 		p.Logger.Warn("delete webhook before polling", slog.Any("error", err))
 	}
@@ -149,8 +157,10 @@ func (p *Poller) runLocked(ctx context.Context) error {
 		return fmt.Errorf("bot: poller: lock: %w", err)
 	}
 	if !locked {
+		p.polled(true)
 		return nil // another replica polls; look again soon
 	}
+	p.becamePoller()
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", pollLockKey) //nolint:errcheck // unlocks with the session anyway
 	p.Logger.Info("polling Telegram for updates")
 	failures := 0
@@ -171,6 +181,7 @@ func (p *Poller) runLocked(ctx context.Context) error {
 			continue
 		}
 		failures = 0
+		p.polled(false)
 		if len(raws) == 0 {
 			continue
 		}
@@ -185,16 +196,22 @@ func (p *Poller) runLocked(ctx context.Context) error {
 	return nil
 }
 
-// handleBatch handles a batch, several updates at a time, and returns the next offset. If an
-// update fails in a way worth retrying, the offset stops before it so it comes again.
+// handleBatch hands each update of a batch to a handler and returns the next offset once
+// every update is safe to confirm to Telegram: claimed (a redelivery would be ignored), or,
+// for payments and pre-checkout queries, fully handled. The rest of a handler (its replies)
+// runs on beyond the batch, so replies waiting for the send budget never hold back the next
+// batch (and the pre-checkout queries in it). If an update fails before that point in a way
+// worth retrying, the offset stops before it so it comes again.
 func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64, error) {
 	type result struct {
 		id  int64
 		err error
 	}
+	if p.sem == nil {
+		p.sem = make(chan struct{}, cmp.Or(p.Parallel, defaultParallel))
+	}
 	results := make([]result, len(raws))
-	sem := make(chan struct{}, p.Parallel)
-	var wg sync.WaitGroup
+	released := make([]chan struct{}, len(raws))
 	// Pre-checkout queries first: Telegram waits at most 10 seconds for their answer.
 	order := make([]int, 0, len(raws))
 	for i, raw := range raws {
@@ -214,19 +231,30 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 		}
 		_ = json.Unmarshal(raw, &head)
 		results[i].id = head.UpdateID
+		rel := make(chan struct{})
+		released[i] = rel
 		u, err := decode(raw)
 		if err != nil {
 			p.Bot.metrics.malformed.Inc()
 			p.Logger.Warn("malformed update skipped", slog.Int64("update_id", head.UpdateID), slog.Any("error", err))
+			close(rel)
 			continue
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			results[i].err = p.Bot.HandleUpdate(ctx, u)
+		var once sync.Once
+		p.sem <- struct{}{}
+		p.inflight.Go(func() {
+			defer func() { <-p.sem }()
+			hctx := withRelease(ctx, func() { once.Do(func() { close(rel) }) })
+			err := p.Bot.HandleUpdate(hctx, u)
+			once.Do(func() {
+				results[i].err = err
+				close(rel)
+			})
 		})
 	}
-	wg.Wait()
+	for _, rel := range released {
+		<-rel
+	}
 	if p.failures == nil {
 		p.failures = map[int64]int{}
 	}

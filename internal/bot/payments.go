@@ -135,6 +135,9 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 		b.logger.Error("successful_payment that is not Stars", slog.String("currency", pay.Currency), slog.Int64("amount", pay.Amount))
 		return nil
 	}
+	if b.intake != nil {
+		return b.intake.record(ctx, updateID, pay)
+	}
 	var res raffle.EntryResult
 	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
 		if _, err := q.ClaimUpdate(ctx, tx, dbq.ClaimUpdateParams{UpdateID: int64(updateID), ProcessedAt: b.now()}); err != nil {
@@ -147,6 +150,12 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 	if err != nil {
 		return fmt.Errorf("bot: book payment %s: %w", sp.TelegramPaymentChargeID, err)
 	}
+	b.countPayment(res)
+	return nil
+}
+
+// countPayment counts what became of a booked Stars payment.
+func (b *Bot) countPayment(res raffle.EntryResult) {
 	switch {
 	case res.Replay:
 		b.metrics.payments.WithLabelValues("replay").Inc()
@@ -155,7 +164,6 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 	default:
 		b.metrics.payments.WithLabelValues("refused").Inc()
 	}
-	return nil
 }
 
 // payFromBalance pays an entry from the user's in-bot balance: the same rules and the same

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -34,6 +35,7 @@ func (ReplyArgs) InsertOpts() river.InsertOpts {
 // insert-only River client of its own, so the Bot API client can be built before the River
 // client that runs the jobs.
 type ReplyQueue struct {
+	pool *pgxpool.Pool
 	jobs *river.Client[pgx.Tx]
 }
 
@@ -43,7 +45,7 @@ func NewReplyQueue(pool *pgxpool.Pool) (*ReplyQueue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: reply queue: %w", err)
 	}
-	return &ReplyQueue{jobs: jobs}, nil
+	return &ReplyQueue{pool: pool, jobs: jobs}, nil
 }
 
 // Defer implements Deferrer.
@@ -54,22 +56,64 @@ func (q *ReplyQueue) Defer(ctx context.Context, call DeferredCall) error {
 	return nil
 }
 
+// pendingReply finds a deferred reply to chat $1 not yet sent (with an id below $2: queued
+// before the job asking). It reads River's table; the rows it filters are the deferred
+// replies in flight, which exist only while a burst lasts.
+const pendingReply = `SELECT EXISTS (
+	SELECT 1 FROM river_job
+	 WHERE kind = 'telegram_reply' AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')
+	   AND (args->'call'->>'chat_id')::bigint = $1 AND id < $2)`
+
+// Pending implements Deferrer: a reply to a chat that still has one waiting in the queue
+// must queue behind it, or the chat would read them out of order.
+func (q *ReplyQueue) Pending(ctx context.Context, chatID int64) (bool, error) {
+	var pending bool
+	if err := q.pool.QueryRow(ctx, pendingReply, chatID, int64(math.MaxInt64)).Scan(&pending); err != nil {
+		return false, fmt.Errorf("telegram: reply queue: pending: %w", err)
+	}
+	return pending, nil
+}
+
+// olderPending reports whether a reply deferred before job id to the same chat is unsent.
+func (q *ReplyQueue) olderPending(ctx context.Context, chatID, id int64) (bool, error) {
+	var pending bool
+	if err := q.pool.QueryRow(ctx, pendingReply, chatID, id).Scan(&pending); err != nil {
+		return false, fmt.Errorf("telegram: reply queue: order: %w", err)
+	}
+	return pending, nil
+}
+
 // replyJobWithin is how long a deferred reply's job waits for a slot (or a retry_after) before
 // it gives the worker back and snoozes.
 const replyJobWithin = 20 * time.Second
 
 // ReplyWorker sends deferred replies through the same Pacing (as replies: ahead of bulk
-// news). A 429 or a budget busy for long snoozes the job; Telegram refusing the request for
-// good (400, 403) cancels it with an error log; other failures are retried with backoff.
+// news), each chat's in the order they were deferred. A 429 or a budget busy for long
+// snoozes the job; Telegram refusing the request for good (400, 403) cancels it with an
+// error log; other failures are retried with backoff.
 type ReplyWorker struct {
 	river.WorkerDefaults[ReplyArgs]
 	Pacing *Pacing
+	// Queue orders the replies of one chat; nil sends each as it comes (tests).
+	Queue  *ReplyQueue
 	Logger *slog.Logger
 }
+
+// replyOrderWait is how long a deferred reply waits for an older one to the same chat.
+const replyOrderWait = 200 * time.Millisecond
 
 // Work sends one deferred reply.
 func (w *ReplyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error {
 	call := job.Args.Call
+	if w.Queue != nil {
+		older, err := w.Queue.olderPending(ctx, call.ChatID, job.ID)
+		if err != nil {
+			return err
+		}
+		if older {
+			return river.JobSnooze(replyOrderWait)
+		}
+	}
 	resp, err := w.Pacing.send(ctx, call, replyJobWithin, false)
 	if ra, ok := errors.AsType[*notify.RetryAfterError](err); ok {
 		return river.JobSnooze(ra.After)

@@ -27,7 +27,11 @@ import (
 // batch is handled: waiting longer would bound intake by the send rate, and a burst of
 // replies would hold back the pre-checkout queries queued behind it (Telegram gives those 10
 // seconds). A deferred reply keeps its place: jobs are sent as replies, ahead of bulk news.
-const DefaultReplyWithin = 500 * time.Millisecond
+const DefaultReplyWithin = 100 * time.Millisecond
+
+// noDeferWithin bounds a reply's wait when there is no Deferrer and its context has no
+// deadline.
+const noDeferWithin = time.Minute
 
 // ReplyLimiter is the part of the shared send limiter (*notify.RedisLimiter) the pacer uses.
 type ReplyLimiter interface {
@@ -41,6 +45,9 @@ type ReplyLimiter interface {
 // Deferrer keeps a reply that could not go in time, durably, to be sent later (ReplyQueue).
 type Deferrer interface {
 	Defer(ctx context.Context, call DeferredCall) error
+	// Pending reports whether a reply to chatID is still waiting in the queue: then a new
+	// one goes behind it, so the chat reads its replies in order.
+	Pending(ctx context.Context, chatID int64) (bool, error)
 }
 
 // DeferredCall is one Bot API request kept for later: the method and its exact body.
@@ -141,7 +148,24 @@ func (p *Pacing) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.send(ctx, call, p.within(), true)
+	if p.Deferrer != nil {
+		pending, err := p.Deferrer.Pending(ctx, call.ChatID)
+		if err != nil {
+			return nil, err
+		}
+		if pending {
+			return p.deferCall(ctx, call, 0)
+		}
+	}
+	within := p.within()
+	if p.Deferrer == nil {
+		// Nowhere to hand the reply to: it waits as long as its context allows.
+		within = noDeferWithin
+		if dl, ok := ctx.Deadline(); ok {
+			within = time.Until(dl)
+		}
+	}
+	resp, err := p.send(ctx, call, within, true)
 	if ra, ok := errors.AsType[*notify.RetryAfterError](err); ok && p.Deferrer != nil {
 		return p.deferCall(ctx, call, ra.After)
 	}

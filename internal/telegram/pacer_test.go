@@ -53,6 +53,17 @@ type memDeferrer struct {
 	calls []telegram.DeferredCall
 }
 
+func (d *memDeferrer) Pending(_ context.Context, chat int64) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.calls {
+		if c.ChatID == chat {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func (d *memDeferrer) Defer(_ context.Context, c telegram.DeferredCall) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
