@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,7 +93,7 @@ type Poller struct {
 	// Timeout is the long-poll timeout Telegram holds a request open. Default 25 s.
 	Timeout time.Duration
 	// Parallel is how many updates are handled at once, across batches (a handler goes on
-	// sending its replies after its batch is confirmed). Default 500.
+	// sending its replies after its batch is confirmed). Default 200.
 	Parallel int
 
 	state    pollState
@@ -104,8 +105,9 @@ type Poller struct {
 	failures map[int64]int
 }
 
-// defaultParallel is Poller.Parallel's default: five batches of getUpdates' default size.
-const defaultParallel = 500
+// defaultParallel is Poller.Parallel's default: two batches of getUpdates' default size
+// (more would only queue for the database pool's connections, and time out there).
+const defaultParallel = 200
 
 // maxAttempts is how often one update is tried before it is skipped (and logged as an error).
 const maxAttempts = 5
@@ -241,15 +243,25 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 			continue
 		}
 		var once sync.Once
+		var confirmed atomic.Bool
 		p.sem <- struct{}{}
 		p.inflight.Go(func() {
 			defer func() { <-p.sem }()
-			hctx := withRelease(ctx, func() { once.Do(func() { close(rel) }) })
+			hctx := withRelease(ctx, func() { once.Do(func() { confirmed.Store(true); close(rel) }) })
 			err := p.Bot.HandleUpdate(hctx, u)
 			once.Do(func() {
 				results[i].err = err
 				close(rel)
 			})
+			// Failed after its batch was confirmed: Telegram will not deliver it again (the
+			// handler unclaimed it), so try it here, as a redelivery would.
+			for attempt := 1; err != nil && confirmed.Load() && attempt < maxAttempts && ctx.Err() == nil; attempt++ {
+				sleep(ctx, time.Duration(attempt)*time.Second)
+				err = p.Bot.HandleUpdate(ctx, u)
+			}
+			if err != nil && confirmed.Load() && ctx.Err() == nil {
+				p.Logger.Error("update given up after repeated failures", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
+			}
 		})
 	}
 	for _, rel := range released {
