@@ -293,3 +293,90 @@ func logMetrics(t *testing.T, env map[string]string) {
 		}
 	}
 }
+
+// readyStatus is /readyz's answer: its status and which checks failed.
+func readyStatus(t *testing.T, addr string) (int, map[string]string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var checks map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&checks); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, checks
+}
+
+// TestWebhookRegisteredDespiteFailures: setWebhook failing at start is tried again until
+// Telegram accepts it; /readyz says not ready (telegram) until then, ready after, and
+// updates arrive by webhook.
+func TestWebhookRegisteredDespiteFailures(t *testing.T) {
+	_, dbURL := dbtest.NewDBWithURL(t)
+	tg := telegramtest.NewServer(t, telegramtest.Config{})
+	tg.FailNext("setWebhook", 2, http.StatusInternalServerError)
+	addr := freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": "redis://127.0.0.1:6379/9", "HTTP_ADDR": addr, "BOT_TOKEN": tg.Token(),
+		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "PUBLIC_URL": "http://" + addr,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "hook-secret_1", "LOG_LEVEL": "error",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "http://"+addr+"/healthz", done)
+	// Not ready while no setWebhook has been accepted (the first two fail).
+	if len(tg.Calls("setWebhook")) < 3 {
+		if code, checks := readyStatus(t, addr); code != http.StatusServiceUnavailable || checks["telegram"] != "unavailable" {
+			t.Fatalf("before the webhook is registered: /readyz = %d %v", code, checks)
+		}
+	}
+	waitUntil(t, "setWebhook accepted", func() bool {
+		calls := tg.Calls("setWebhook")
+		return len(calls) == 3 && calls[2].Status == http.StatusOK
+	})
+	waitUntil(t, "ready", func() bool { code, _ := readyStatus(t, addr); return code == http.StatusOK })
+	u := telegramtest.User{ID: 611, FirstName: "Hook", LanguageCode: "en"}
+	tg.SendText(u, "/start")
+	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer wcancel()
+	if msgs, err := tg.WaitForBotMessages(wctx, u.ID, 1); err != nil || !strings.Contains(msgs[0].Text, "Hello, Hook!") {
+		t.Fatalf("menu by webhook: %+v %v", msgs, err)
+	}
+}
+
+// TestReplyAfter429ThroughServe: a reply that draws 429 is waited out (by its job, since a
+// handler waits only briefly) and arrives once.
+func TestReplyAfter429ThroughServe(t *testing.T) {
+	tg, _, serveLog := spikeServe(t, 30)
+	u := telegramtest.User{ID: 612, FirstName: "Retry", LanguageCode: "en"}
+	tg.FailNext("sendMessage", 1, http.StatusTooManyRequests)
+	tg.SendText(u, "/rules")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	msgs, err := tg.WaitForBotMessages(ctx, u.ID, 1)
+	if err != nil {
+		t.Fatalf("reply: %v\n%s", err, serveLog.String())
+	}
+	calls := tg.Calls("sendMessage")
+	if len(calls) != 2 || calls[0].Status != http.StatusTooManyRequests || calls[1].Status != http.StatusOK {
+		t.Fatalf("sendMessage calls %+v, want a 429 then one success", calls)
+	}
+	if calls[1].At.Sub(calls[0].At) < time.Second {
+		t.Fatalf("sent again %v after the 429, before its retry_after of 1s", calls[1].At.Sub(calls[0].At))
+	}
+	if got := botMessages(tg, u.ID); len(got) != 1 || got[0].MessageID != msgs[0].MessageID || !strings.Contains(got[0].Text, "Rules") && !strings.Contains(got[0].Text, "rules") {
+		t.Fatalf("chat holds %+v, want the rules once", got)
+	}
+}
