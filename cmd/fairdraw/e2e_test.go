@@ -81,7 +81,7 @@ func TestStarsDrawThroughServe(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := tg.PressButton(u, msgs[1], fmt.Sprintf("pay:xtr:%d", d.ID)); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v %+v", err, msgs)
 		}
 		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 3)
 		if err != nil || msgs[2].Invoice == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,14 +83,16 @@ func TestRubleDrawThroughServe(t *testing.T) {
 		if _, err := tg.PressButton(u, msgs[0], fmt.Sprintf("pay:rub:%d", d.ID)); err != nil {
 			t.Fatalf("pay button: %v (%+v)", err, msgs[0])
 		}
-		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := msgs[1].ReplyMarkup.InlineKeyboard[0][0].URL
-		if !strings.HasPrefix(url, "http") {
-			t.Fatalf("payment button without a URL: %+v", msgs[1])
-		}
+		// The reply with the payment page's button, found by content: news (the draw's
+		// announcement to followers) may arrive in between.
+		waitUntil(t, "payment button", func() bool {
+			for _, m := range tg.Messages(u.ID) {
+				if m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 && strings.HasPrefix(m.ReplyMarkup.InlineKeyboard[0][0].URL, "http") {
+					return true
+				}
+			}
+			return false
+		})
 	}
 	// Both pay on YooKassa's page; the notifications (each delivered twice) make the entries.
 	waitUntil(t, "two payments", func() bool { return len(yk.PaymentIDs()) == 2 })
@@ -119,11 +122,27 @@ func TestRubleDrawThroughServe(t *testing.T) {
 			w = u
 		}
 	}
+	// press presses the button with data under the latest message that has it, once there is
+	// one (news such as the result may arrive between the replies).
 	press := func(data string) {
 		t.Helper()
-		msgs := tg.Messages(w.ID)
-		if _, err := tg.PressButton(w, msgs[len(msgs)-1], data); err != nil {
-			t.Fatalf("press %s: %v (%+v)", data, err, msgs[len(msgs)-1])
+		var found *telegramtest.Message
+		waitUntil(t, "button "+data, func() bool {
+			msgs := tg.Messages(w.ID)
+			for i := len(msgs) - 1; i >= 0; i-- {
+				if m := msgs[i]; m.ReplyMarkup != nil && slices.ContainsFunc(m.ReplyMarkup.InlineKeyboard, func(row []telegramtest.InlineKeyboardButton) bool {
+					return slices.ContainsFunc(row, func(b telegramtest.InlineKeyboardButton) bool {
+						return b.CallbackData != nil && *b.CallbackData == data
+					})
+				}) {
+					found = &m
+					return true
+				}
+			}
+			return false
+		})
+		if _, err := tg.PressButton(w, *found, data); err != nil {
+			t.Fatalf("press %s: %v (%+v)", data, err, *found)
 		}
 	}
 	// The result arrives through the send queue; let it land first, so the balance screen is the

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -85,7 +86,7 @@ func TestServeAnswersHealthAndShutsDown(t *testing.T) {
 	}()
 	base := "http://" + addr
 	waitFor(t, base+"/healthz", done)
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/metrics"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -94,6 +95,17 @@ func TestServeAnswersHealthAndShutsDown(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, resp.StatusCode)
 		}
+	}
+	// Telegram cannot be reached, so no update can arrive: not ready, naming why.
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready map[string]string
+	err = json.NewDecoder(resp.Body).Decode(&ready)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || ready["telegram"] != "unavailable" || ready["postgres"] != "ok" || ready["redis"] != "ok" {
+		t.Fatalf("GET /readyz = %d %v (%v), want 503 with telegram unavailable", resp.StatusCode, ready, err)
 	}
 	cancel()
 	select {

@@ -83,7 +83,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Many send workers talk to one host: keep enough idle connections to reuse them.
 	tgTransport := http.DefaultTransport.(*http.Transport).Clone()
 	tgTransport.MaxIdleConnsPerHost = 64
-	api, err := telegram.NewBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: faults.WrapTransport("telegram", tgTransport)}, logger)
+	limiter, pacing, err := e.sendPacing(pool, rdb, registry, logger)
+	if err != nil {
+		return err
+	}
+	api, err := telegram.NewPacedBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: faults.WrapTransport("telegram", tgTransport)}, logger, pacing)
 	if err != nil {
 		return err
 	}
@@ -97,7 +101,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
 			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
-			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast)},
+			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal)},
 		},
 		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 		// Jobs time out after River's default minute; one still "running" after ten minutes
@@ -134,12 +138,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
 	prizes := e.serveGifts(pool, jobs, api, workers, logger)
-	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
-		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
-	})
-	if err != nil {
-		return fmt.Errorf("notify: limiter: %w", err)
-	}
+	addPacingWorkers(workers, pacing, logger)
 	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
@@ -162,6 +161,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: "fairdraw:", Logger: logger})
 	b := bot.New(botCfg)
+	payments := enablePaymentIntake(b)
 	b.SetAdmin(admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
@@ -186,6 +186,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
 	}
+	runIntake, intakeReady := e.telegramIntake(b, pool, logger)
+	deps.Ready["telegram"] = intakeReady
 	if rub != nil {
 		deps.YooKassaWebhook = rub.WebhookHandler()
 		deps.PayoutWidget = rub.CardPayoutHandler()
@@ -211,21 +213,14 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	var intake sync.WaitGroup
+	intake.Go(func() { payments.Run(intakeCtx) })
 	if err := b.RegisterCommands(ctx); err != nil {
 		logger.Warn("register bot commands", slog.Any("error", err))
 	}
 	if _, err := setMiniAppButton(ctx, api, e.cfg.PublicURL); err != nil {
 		logger.Warn("set mini app menu button", slog.Any("error", err))
 	}
-	switch e.cfg.TelegramMode {
-	case config.ModeWebhook:
-		if err := b.SetWebhook(ctx, e.cfg.PublicURL+"/webhooks/telegram", e.cfg.TelegramWebhookSecret); err != nil {
-			logger.Error("set webhook", slog.Any("error", err))
-		}
-	default:
-		poller := &bot.Poller{Bot: b, Pool: pool, APIURL: e.cfg.TelegramAPIURL, Token: e.cfg.BotToken, HTTP: &http.Client{}, Logger: logger}
-		intake.Go(func() { _ = poller.Run(intakeCtx) })
-	}
+	intake.Go(func() { runIntake(intakeCtx) })
 	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("telegram_mode", e.cfg.TelegramMode), slog.Any("currencies", e.cfg.Currencies))
 
@@ -296,11 +291,14 @@ func periodicRubles(cfg config.Config) []*river.PeriodicJob {
 	return rubles.PeriodicJobs(0)
 }
 
-func notifyWorkers(paid bool) int {
+// notifyWorkers is how many messages are in flight at once: enough that the time each job
+// spends outside its slot (its database round trips, a busy machine) never leaves a slot of
+// the budget unused.
+func notifyWorkers(paid bool, rate int) int {
 	if paid {
 		return 100
 	}
-	return 20
+	return max(20, rate/2)
 }
 
 func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {

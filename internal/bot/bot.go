@@ -10,6 +10,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,7 +84,16 @@ type Config struct {
 	// Registry receives the bot's metrics; nil: not registered.
 	Registry prometheus.Registerer
 	Now      func() time.Time
+	// UpdateTimeout bounds the handling of one update (a pre-checkout query has its own,
+	// shorter bound), so one hung Telegram or database call cannot hold up the updates
+	// behind it; default DefaultUpdateTimeout.
+	UpdateTimeout time.Duration
 }
+
+// DefaultUpdateTimeout is Config.UpdateTimeout's default: well above a reply's few seconds
+// of waiting for the send budget (after which it is handed to a job), well below the time a
+// user gives up.
+const DefaultUpdateTimeout = 20 * time.Second
 
 // Bot handles updates.
 type Bot struct {
@@ -100,6 +110,8 @@ type Bot struct {
 	now        func() time.Time
 	metrics    *metrics
 	prizes     *prize.Service
+	timeout    time.Duration
+	intake     *PaymentIntake // nil: each payment is booked by its update handler
 }
 
 // New returns a Bot.
@@ -108,6 +120,7 @@ func New(c Config) *Bot {
 		api: c.API, pool: c.Pool, draws: c.Draws, logger: c.Logger, rubles: c.Rubles, admin: c.Admin,
 		guard: c.Guard, publicURL: strings.TrimRight(c.PublicURL, "/"), now: c.Now,
 		currencies: map[string]bool{}, admins: map[int64]bool{}, metrics: newMetrics(c.Registry), prizes: c.Prizes,
+		timeout: cmp.Or(c.UpdateTimeout, DefaultUpdateTimeout),
 	}
 	if b.now == nil {
 		b.now = time.Now
@@ -132,6 +145,8 @@ var ErrMalformed = errors.New("bot: malformed update")
 func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 	start := time.Now()
 	defer func() { b.metrics.handle.Observe(time.Since(start).Seconds()) }()
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
 	log := b.logger.With(slog.Int("update_id", u.UpdateID))
 	if from := sender(u); from != nil {
 		if err := b.upsertUser(ctx, from); err != nil {
@@ -152,6 +167,8 @@ func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 		log.Debug("update already handled")
 		return nil
 	}
+	// Claimed: a redelivery would be ignored from here on, so whoever delivered it may move on.
+	released(ctx)
 	switch {
 	case u.Message != nil:
 		err = b.onMessage(ctx, u.Message)
@@ -279,4 +296,18 @@ func (b *Bot) getDraw(ctx context.Context, id int64) (raffle.Draw, bool, error) 
 		return raffle.Draw{}, false, err
 	}
 	return d, true, nil
+}
+
+type releaseKey struct{}
+
+// withRelease returns ctx carrying fn, which HandleUpdate calls once the update is safe to
+// confirm to Telegram (claimed), before it is fully handled.
+func withRelease(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, releaseKey{}, fn)
+}
+
+func released(ctx context.Context) {
+	if fn, ok := ctx.Value(releaseKey{}).(func()); ok {
+		fn()
+	}
 }

@@ -63,6 +63,7 @@ func (f *fixture) pump(t *testing.T) int {
 		f.poller.Parallel = 16
 	}
 	next, err := f.poller.handleBatch(t.Context(), raws)
+	f.poller.inflight.Wait() // the replies of the batch, sent after it was confirmed
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,6 +410,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"successful_payment": map[string]any{"currency": "USD", "total_amount": 10, "invoice_payload": "fd1:1:70:10", "telegram_payment_charge_id": "c1", "provider_payment_charge_id": "p"}}})
 	batch := []json.RawMessage{[]byte(`{"update_id": "x", "message": 5}`), []byte(`{"message": {"text": "no id"}}`), []byte(`[1,2]`), badPayment, notStars}
 	next, err := f.poller.handleBatch(t.Context(), batch)
+	f.poller.inflight.Wait()
 	if err != nil || next != 6_000_003 {
 		t.Fatalf("handleBatch = %d, %v", next, err)
 	}

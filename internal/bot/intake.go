@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,13 +95,22 @@ type Poller struct {
 	Logger *slog.Logger
 	// Timeout is the long-poll timeout Telegram holds a request open. Default 25 s.
 	Timeout time.Duration
-	// Parallel is how many updates of a batch are handled at once. Default 8.
+	// Parallel is how many updates are handled at once, across batches (a handler goes on
+	// sending its replies after its batch is confirmed). Default 200.
 	Parallel int
+
+	state    pollState
+	sem      chan struct{}
+	inflight sync.WaitGroup
 
 	// failures counts failed attempts per update, so one update that always fails is skipped
 	// after maxAttempts instead of holding up every update behind it.
 	failures map[int64]int
 }
+
+// defaultParallel is Poller.Parallel's default: two batches of getUpdates' default size
+// (more would only queue for the database pool's connections, and time out there).
+const defaultParallel = 200
 
 // maxAttempts is how often one update is tried before it is skipped (and logged as an error).
 const maxAttempts = 5
@@ -115,8 +126,13 @@ func (p *Poller) Run(ctx context.Context) error {
 		p.Timeout = 25 * time.Second
 	}
 	if p.Parallel == 0 {
-		p.Parallel = 8
+		p.Parallel = defaultParallel
 	}
+	if p.sem == nil {
+		p.sem = make(chan struct{}, p.Parallel)
+	}
+	// Handlers still sending their replies finish before Run returns.
+	defer p.inflight.Wait()
 	if err := p.Bot.api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil {
 		p.Logger.Warn("delete webhook before polling", slog.Any("error", err))
 	}
@@ -146,8 +162,10 @@ func (p *Poller) runLocked(ctx context.Context) error {
 		return fmt.Errorf("bot: poller: lock: %w", err)
 	}
 	if !locked {
+		p.polled(true)
 		return nil // another replica polls; look again soon
 	}
+	p.becamePoller()
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", pollLockKey) //nolint:errcheck // unlocks with the session anyway
 	p.Logger.Info("polling Telegram for updates")
 	failures := 0
@@ -168,6 +186,7 @@ func (p *Poller) runLocked(ctx context.Context) error {
 			continue
 		}
 		failures = 0
+		p.polled(false)
 		if len(raws) == 0 {
 			continue
 		}
@@ -182,35 +201,75 @@ func (p *Poller) runLocked(ctx context.Context) error {
 	return nil
 }
 
-// handleBatch handles a batch, several updates at a time, and returns the next offset. If an
-// update fails in a way worth retrying, the offset stops before it so it comes again.
+// handleBatch hands each update of a batch to a handler and returns the next offset once
+// every update is safe to confirm to Telegram: claimed (a redelivery would be ignored), or,
+// for payments and pre-checkout queries, fully handled. The rest of a handler (its replies)
+// runs on beyond the batch, so replies waiting for the send budget never hold back the next
+// batch (and the pre-checkout queries in it). If an update fails before that point in a way
+// worth retrying, the offset stops before it so it comes again.
 func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64, error) {
 	type result struct {
 		id  int64
 		err error
 	}
+	if p.sem == nil {
+		p.sem = make(chan struct{}, cmp.Or(p.Parallel, defaultParallel))
+	}
 	results := make([]result, len(raws))
-	sem := make(chan struct{}, p.Parallel)
-	var wg sync.WaitGroup
+	released := make([]chan struct{}, len(raws))
+	// Pre-checkout queries first: Telegram waits at most 10 seconds for their answer.
+	order := make([]int, 0, len(raws))
 	for i, raw := range raws {
+		if bytes.Contains(raw, []byte(`"pre_checkout_query"`)) {
+			order = append(order, i)
+		}
+	}
+	for i, raw := range raws {
+		if !bytes.Contains(raw, []byte(`"pre_checkout_query"`)) {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		raw := raws[i]
 		var head struct {
 			UpdateID int64 `json:"update_id"`
 		}
 		_ = json.Unmarshal(raw, &head)
 		results[i].id = head.UpdateID
+		rel := make(chan struct{})
+		released[i] = rel
 		u, err := decode(raw)
 		if err != nil {
 			p.Bot.metrics.malformed.Inc()
 			p.Logger.Warn("malformed update skipped", slog.Int64("update_id", head.UpdateID), slog.Any("error", err))
+			close(rel)
 			continue
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			results[i].err = p.Bot.HandleUpdate(ctx, u)
+		var once sync.Once
+		var confirmed atomic.Bool
+		p.sem <- struct{}{}
+		p.inflight.Go(func() {
+			defer func() { <-p.sem }()
+			hctx := withRelease(ctx, func() { once.Do(func() { confirmed.Store(true); close(rel) }) })
+			err := p.Bot.HandleUpdate(hctx, u)
+			once.Do(func() {
+				results[i].err = err
+				close(rel)
+			})
+			// Failed after its batch was confirmed: Telegram will not deliver it again (the
+			// handler unclaimed it), so try it here, as a redelivery would.
+			for attempt := 1; err != nil && confirmed.Load() && attempt < maxAttempts && ctx.Err() == nil; attempt++ {
+				sleep(ctx, time.Duration(attempt)*time.Second)
+				err = p.Bot.HandleUpdate(ctx, u)
+			}
+			if err != nil && confirmed.Load() && ctx.Err() == nil {
+				p.Logger.Error("update given up after repeated failures", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
+			}
 		})
 	}
-	wg.Wait()
+	for _, rel := range released {
+		<-rel
+	}
 	if p.failures == nil {
 		p.failures = map[int64]int{}
 	}

@@ -52,13 +52,20 @@ func (b *Bot) sendInvoice(ctx context.Context, cb *telego.CallbackQuery, drawID 
 	return b.answer(ctx, cb, "", false)
 }
 
+// Bounds of a pre-checkout query: the checks (then the query is refused), and the answer.
+// Together well under Telegram's 10 seconds.
+const (
+	precheckoutTimeout       = 5 * time.Second
+	precheckoutAnswerTimeout = 3 * time.Second
+)
+
 // onPreCheckout answers a pre-checkout query: ok only if the payload is ours and issued to this
 // payer, the amount and currency match, and the draw can take this user's entry now.
 func (b *Bot) onPreCheckout(ctx context.Context, pq *telego.PreCheckoutQuery) error {
 	start := time.Now()
 	defer func() { b.metrics.precheckout.Observe(time.Since(start).Seconds()) }()
 	// Telegram gives 10 seconds; answer within a few whatever happens below.
-	ctx, cancel := context.WithTimeout(ctx, 7*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, precheckoutTimeout)
 	defer cancel()
 	reason := b.precheckoutRefusal(ctx, pq)
 	params := &telego.AnswerPreCheckoutQueryParams{PreCheckoutQueryID: pq.ID, Ok: reason == ""}
@@ -67,7 +74,10 @@ func (b *Bot) onPreCheckout(ctx context.Context, pq *telego.PreCheckoutQuery) er
 		params.ErrorMessage = i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+reason))
 		b.logger.Info("pre-checkout refused", slog.Int64("user_id", pq.From.ID), slog.String("reason", reason), slog.String("payload", pq.InvoicePayload))
 	}
-	if err := b.api.AnswerPreCheckoutQuery(context.WithoutCancel(ctx), params); err != nil {
+	// The answer goes even if the checks used up the time, bounded on its own.
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), precheckoutAnswerTimeout)
+	defer acancel()
+	if err := b.api.AnswerPreCheckoutQuery(actx, params); err != nil {
 		// Too late or unknown: Telegram fails the payment itself, and no money moved.
 		b.logger.Warn("pre-checkout answer refused", slog.String("query_id", pq.ID), slog.Any("error", err))
 	}
@@ -131,6 +141,9 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 		b.logger.Error("successful_payment that is not Stars", slog.String("currency", pay.Currency), slog.Int64("amount", pay.Amount))
 		return nil
 	}
+	if b.intake != nil {
+		return b.intake.record(ctx, updateID, pay)
+	}
 	var res raffle.EntryResult
 	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
 		if _, err := q.ClaimUpdate(ctx, tx, dbq.ClaimUpdateParams{UpdateID: int64(updateID), ProcessedAt: b.now()}); err != nil {
@@ -143,6 +156,12 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 	if err != nil {
 		return fmt.Errorf("bot: book payment %s: %w", sp.TelegramPaymentChargeID, err)
 	}
+	b.countPayment(res)
+	return nil
+}
+
+// countPayment counts what became of a booked Stars payment.
+func (b *Bot) countPayment(res raffle.EntryResult) {
 	switch {
 	case res.Replay:
 		b.metrics.payments.WithLabelValues("replay").Inc()
@@ -151,7 +170,6 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 	default:
 		b.metrics.payments.WithLabelValues("refused").Inc()
 	}
-	return nil
 }
 
 // payFromBalance pays an entry from the user's in-bot balance: the same rules and the same

@@ -345,6 +345,7 @@ func (c Config) RequireServe() error {
 		if c.PublicURL == "" {
 			errs = append(errs, errors.New("PUBLIC_URL: required when TELEGRAM_MODE=webhook"))
 		}
+		errs = append(errs, webhookProblems(c.PublicURL, c.TelegramWebhookSecret)...)
 	}
 	if c.Accepts(CurrencyRUB) {
 		if c.YooKassaShopID == "" || c.YooKassaSecretKey == "" {

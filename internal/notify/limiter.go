@@ -47,8 +47,9 @@ type LimiterConfig struct {
 	// stay under the limit, and round trips up to Slack/2 cost no extra wait. The pace is
 	// rate/(1s+Slack): 95% of the limit at the default of 50ms. Negative means none.
 	Slack time.Duration
-	// SlowFor is how long a 429 halves the global and paid pace (each 429 restarts it);
-	// default one minute.
+	// SlowFor is the longest a 429 halves the global and paid pace: the slow-down lasts
+	// the 429's retry_after (Telegram allows again then), but no more than SlowFor; default
+	// one minute.
 	SlowFor time.Duration
 	// MaxWait is the longest Wait sleeps for a chat that is not free yet; beyond it Wait
 	// returns a *RetryAfterError at once so the job can be snoozed instead of holding a
@@ -153,16 +154,31 @@ const slowFactor = 2
 // Scripts take times as µs since the epoch, integers exact in a Lua double. Every key expires
 // about a second after it stops mattering.
 
-// reserveScript reserves the next slot of a budget for a chat.
+// reserveScript reserves the next slot of a budget for a chat, in one of two classes.
 //
-// KEYS: budget, chat, slow. ARGV: now, budget spacing, chat spacing, slow factor.
-// Returns {1, wait}: a slot is reserved wait µs from now; or {0, wait}: the chat is not free
-// for wait µs and nothing was reserved.
+// Replies (to a user's own action) go first: each reserved reply slot is recorded in the
+// budget's "replies" key, and a bulk message reserves nothing while a reply slot is still
+// ahead; it is told to wait until that slot has passed. So bulk sending uses what replies
+// leave, and a reply waits at most for the bulk slots reserved before it (a few workers').
+// A reply may also give a limit: a slot further away than that is not taken.
+//
+// KEYS: budget, chat, slow, replies. ARGV: now, budget spacing, chat spacing, slow factor,
+// class (1 reply, 0 bulk), within (µs; 0 means no limit).
+// Returns {1, wait}: a slot is reserved wait µs from now; {0, wait}: the chat is not free for
+// wait µs; {2, wait}: bulk yields to replies for wait µs; {3, wait}: the next slot is wait µs
+// away, beyond within. Only {1, ...} reserved anything.
 var reserveScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
 if chat > now then
   return {0, chat - now}
+end
+local reply = ARGV[5] == '1'
+if not reply then
+  local r = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if r > now then
+    return {2, r - now}
+  end
 end
 local spacing = tonumber(ARGV[2])
 local slow = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -171,9 +187,19 @@ if slow > now then
 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(tat, now)
+local within = tonumber(ARGV[6])
+if within > 0 and slot - now > within then
+  return {3, slot - now}
+end
 redis.call('SET', KEYS[1], slot + spacing, 'PX', math.ceil((slot + spacing - now) / 1000) + 1000)
 local nextChat = slot + tonumber(ARGV[3])
 redis.call('SET', KEYS[2], nextChat, 'PX', math.ceil((nextChat - now) / 1000) + 1000)
+if reply then
+  local r = math.max(slot, tonumber(redis.call('GET', KEYS[4]) or '0'))
+  if r > now then
+    redis.call('SET', KEYS[4], r, 'PX', math.ceil((r - now) / 1000) + 1000)
+  end
+end
 return {1, slot - now}
 `)
 
@@ -216,7 +242,8 @@ return 0
 `)
 
 // throttleScript records a 429: the chat is free again exactly retry_after from now (or later,
-// if a slot there is already taken), and the budgets slow down until now + slowFor.
+// if a slot there is already taken), and the budgets slow down until now + slowFor (a slow-down
+// already running longer is kept).
 //
 // KEYS: chat, slow. ARGV: now, retry_after, slowFor.
 var throttleScript = redis.NewScript(`
@@ -251,21 +278,62 @@ func (l *RedisLimiter) budget(chatID int64, paid bool) budget {
 	return b
 }
 
-// Reserve asks for a slot for one message to chatID. It never sleeps: wait is how long from
-// now the slot comes. If reserved, the slot is taken and the caller must not start before it
-// (then call Start); if not, the chat is busy for wait and nothing was taken. Paid selects
-// the paid broadcast budget instead of the global one. Chats with negative ids are groups.
+// Reserve asks for a slot for one bulk message to chatID (see ReserveClass).
 func (l *RedisLimiter) Reserve(ctx context.Context, chatID int64, paid bool) (wait time.Duration, reserved bool, err error) {
+	st, wait, err := l.reserve(ctx, chatID, paid, ClassBulk, 0)
+	return wait, st == slotReserved, err
+}
+
+// ReserveReply asks for a slot for a reply to chatID, ahead of bulk messages, no further than
+// within from now (0: no limit). Like Reserve it never sleeps; reserved false means nothing
+// was taken and wait is how long until asking again makes sense.
+func (l *RedisLimiter) ReserveReply(ctx context.Context, chatID int64, within time.Duration) (wait time.Duration, reserved bool, err error) {
+	st, wait, err := l.reserve(ctx, chatID, false, ClassReply, within)
+	return wait, st == slotReserved, err
+}
+
+// Class is who a message is for: a reply to a user's own action goes before bulk news.
+type Class int
+
+const (
+	// ClassBulk is a notification nobody is waiting for at the moment: results, digests,
+	// confirmations sent by the queue. It uses what replies leave of the budget.
+	ClassBulk Class = iota
+	// ClassReply answers what a user just did (a command, a button): it goes first.
+	ClassReply
+)
+
+// slotState is what reserveScript answered.
+type slotState int64
+
+const (
+	slotChatBusy slotState = 0
+	slotReserved slotState = 1
+	slotYield    slotState = 2
+	slotTooFar   slotState = 3
+)
+
+// reserve asks for a slot for one message of class to chatID. It never sleeps: wait is how
+// long from now the slot comes (reserved), or how long to wait before asking again. If the
+// slot is reserved the caller must not start before it (then call Start). Paid selects the
+// paid broadcast budget instead of the global one. Chats with negative ids are groups.
+// within > 0 takes no slot further away than that (slotTooFar).
+func (l *RedisLimiter) reserve(ctx context.Context, chatID int64, paid bool, class Class, within time.Duration) (slotState, time.Duration, error) {
 	b := l.budget(chatID, paid)
-	keys := []string{b.tat, b.chat, l.kSlow}
-	res, err := reserveScript.Run(ctx, l.rdb, keys, micros(l.now()), b.spacing.Microseconds(), b.chatSpacing.Microseconds(), slowFactor).Int64Slice()
+	keys := []string{b.tat, b.chat, l.kSlow, b.tat + ":replies"}
+	cls := 0
+	if class == ClassReply {
+		cls = 1
+	}
+	res, err := reserveScript.Run(ctx, l.rdb, keys, micros(l.now()), b.spacing.Microseconds(), b.chatSpacing.Microseconds(),
+		slowFactor, cls, within.Microseconds()).Int64Slice()
 	if err != nil {
-		return 0, false, fmt.Errorf("notify: limiter: reserve: %w", err)
+		return 0, 0, fmt.Errorf("notify: limiter: reserve: %w", err)
 	}
 	if len(res) != 2 {
-		return 0, false, fmt.Errorf("notify: limiter: reserve: unexpected reply %v", res)
+		return 0, 0, fmt.Errorf("notify: limiter: reserve: unexpected reply %v", res)
 	}
-	return time.Duration(res[1]) * time.Microsecond, res[0] == 1, nil
+	return slotState(res[0]), time.Duration(res[1]) * time.Microsecond, nil
 }
 
 // Start enters a send to chatID starting now in the budget's log. If the last 1s+Slack/2
@@ -295,24 +363,48 @@ func (l *RedisLimiter) end(ctx context.Context, b budget) {
 	}
 }
 
-// Wait blocks until one more message to chatID may go out, enters it as started and returns
-// end, to be called once Telegram has answered. If the chat will not be free within MaxWait,
-// it returns a *RetryAfterError with the time left at once, taking nothing. It returns ctx's
-// error if ctx ends first (a slot may be lost, never a message), and a wrapped Redis error if
-// Redis cannot be reached: sending then stops rather than going out unpaced.
+// Wait blocks until one more bulk message to chatID may go out, enters it as started and
+// returns end, to be called once Telegram has answered. If the chat (or the budget, busy
+// with replies) will not be free within MaxWait, it returns a *RetryAfterError with the time
+// left at once, taking nothing. It returns ctx's error if ctx ends first (a slot may be lost,
+// never a message), and a wrapped Redis error if Redis cannot be reached: sending then stops
+// rather than going out unpaced.
 func (l *RedisLimiter) Wait(ctx context.Context, chatID int64, paid bool) (end func(context.Context), err error) {
+	return l.wait(ctx, chatID, paid, ClassBulk, 0)
+}
+
+// WaitReply is Wait for a reply to a user's own action: it goes before bulk messages, and
+// if it cannot go within (> 0) it returns a *RetryAfterError with the time it would have
+// waited, taking nothing, so the caller can hand the reply to a durable job. within <= 0
+// waits as long as ctx allows.
+func (l *RedisLimiter) WaitReply(ctx context.Context, chatID int64, within time.Duration) (end func(context.Context), err error) {
+	if within <= 0 {
+		return l.wait(ctx, chatID, false, ClassReply, 0)
+	}
+	return l.wait(ctx, chatID, false, ClassReply, within)
+}
+
+func (l *RedisLimiter) wait(ctx context.Context, chatID int64, paid bool, class Class, within time.Duration) (end func(context.Context), err error) {
+	var deadline time.Time
+	if within > 0 {
+		deadline = l.now().Add(within)
+	}
 	for {
-		wait, reserved, err := l.Reserve(ctx, chatID, paid)
+		var left time.Duration // 0: no limit on the slot
+		if within > 0 {
+			left = max(deadline.Sub(l.now()), time.Microsecond)
+		}
+		st, wait, err := l.reserve(ctx, chatID, paid, class, left)
 		if err != nil {
 			return nil, err
 		}
-		if !reserved && wait > l.maxWait {
+		if st == slotTooFar || st != slotReserved && (class == ClassBulk && wait > l.maxWait || within > 0 && wait > left) {
 			return nil, &RetryAfterError{After: wait}
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
 		}
-		if reserved {
+		if st == slotReserved {
 			break
 		}
 	}
@@ -329,13 +421,16 @@ func (l *RedisLimiter) Wait(ctx context.Context, chatID int64, paid bool) (end f
 }
 
 // Throttled records Telegram's 429 for chatID: nothing more goes to that chat until exactly
-// retryAfter from now, and the global and paid budgets go at half pace for SlowFor.
+// retryAfter from now, and the global and paid budgets go at half pace until then too (at
+// most SlowFor): the pace recovers as soon as Telegram allows again, so a past burst does
+// not keep sending slow.
 func (l *RedisLimiter) Throttled(ctx context.Context, chatID int64, retryAfter time.Duration) error {
 	keys := []string{l.chatKey(chatID), l.kSlow}
-	if err := throttleScript.Run(ctx, l.rdb, keys, micros(l.now()), retryAfter.Microseconds(), l.slowFor.Microseconds()).Err(); err != nil {
+	slowFor := min(retryAfter, l.slowFor)
+	if err := throttleScript.Run(ctx, l.rdb, keys, micros(l.now()), retryAfter.Microseconds(), slowFor.Microseconds()).Err(); err != nil {
 		return fmt.Errorf("notify: limiter: throttle: %w", err)
 	}
-	l.logger.Warn("telegram asked to slow down", slog.Int64("chat_id", chatID), slog.Duration("retry_after", retryAfter), slog.Duration("slow_for", l.slowFor))
+	l.logger.Warn("telegram asked to slow down", slog.Int64("chat_id", chatID), slog.Duration("retry_after", retryAfter), slog.Duration("slow_for", slowFor))
 	return nil
 }
 

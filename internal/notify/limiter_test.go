@@ -39,6 +39,8 @@ func TestLimiterReserve(t *testing.T) {
 		throttle time.Duration // > 0: report a 429 with this retry_after instead of reserving
 		start    bool          // start a send (enter it in the log) instead of reserving
 		end      bool          // end every send started so far
+		reply    bool          // reserve as a reply (ahead of bulk), no further than within
+		within   time.Duration
 		wait     time.Duration
 		reserved bool
 	}
@@ -91,7 +93,7 @@ func TestLimiterReserve(t *testing.T) {
 			{at: 0, chat: -1001, throttle: time.Second},
 			{at: 0, chat: -1001, wait: 3002500 * time.Microsecond},
 		}},
-		{"a 429 halves the pace for SlowFor", []step{
+		{"a 429 halves the pace", []step{
 			{at: 0, chat: 9, throttle: time.Second},
 			{at: 0, chat: 1, wait: 0, reserved: true},
 			{at: 0, chat: 2, wait: 210 * ms, reserved: true},
@@ -99,6 +101,27 @@ func TestLimiterReserve(t *testing.T) {
 			{at: 0, chat: 4, paid: true, wait: 21 * ms, reserved: true},
 			{at: 10 * time.Second, chat: 5, wait: 0, reserved: true},
 			{at: 10 * time.Second, chat: 6, wait: 105 * ms, reserved: true},
+		}},
+		{"the slow-down after a 429 ends when retry_after has passed", []step{
+			{at: 0, chat: 9, throttle: 2 * time.Second},
+			{at: 0, chat: 1, wait: 0, reserved: true},
+			{at: 0, chat: 2, wait: 210 * ms, reserved: true},
+			{at: 2 * time.Second, chat: 3, wait: 0, reserved: true},
+			{at: 2 * time.Second, chat: 4, wait: 105 * ms, reserved: true},
+		}},
+		{"replies go before bulk messages", []step{
+			{at: 0, chat: 1, wait: 0, reserved: true},
+			{at: 0, chat: 2, reply: true, wait: 105 * ms, reserved: true},
+			{at: 0, chat: 3, reply: true, wait: 210 * ms, reserved: true},
+			{at: 0, chat: 4, wait: 210 * ms},
+			{at: 210 * ms, chat: 4, wait: 105 * ms, reserved: true},
+		}},
+		{"a reply takes no slot beyond its limit", []step{
+			{at: 0, chat: 1, reply: true, wait: 0, reserved: true},
+			{at: 0, chat: 2, reply: true, wait: 105 * ms, reserved: true},
+			{at: 0, chat: 3, reply: true, within: 150 * ms, wait: 210 * ms},
+			{at: 0, chat: 3, reply: true, within: 210 * ms, wait: 210 * ms, reserved: true},
+			{at: 0, chat: 2, reply: true, wait: 1050*ms + 105*ms},
 		}},
 		{"the log holds a window's worth of sends, then waits for the oldest to leave", append(
 			slices.Repeat([]step{{at: 0, chat: 1, start: true}}, 9),
@@ -158,7 +181,13 @@ func TestLimiterReserve(t *testing.T) {
 					}
 					continue
 				}
-				wait, reserved, err := l.Reserve(t.Context(), s.chat, s.paid)
+				reserve := l.Reserve
+				if s.reply {
+					reserve = func(ctx context.Context, chat int64, _ bool) (time.Duration, bool, error) {
+						return l.ReserveReply(ctx, chat, s.within)
+					}
+				}
+				wait, reserved, err := reserve(t.Context(), s.chat, s.paid)
 				if err != nil {
 					t.Fatalf("step %d: Reserve: %v", i, err)
 				}

@@ -283,9 +283,31 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 		return river.JobCancel(fmt.Errorf("raffle: unknown fan-out event %q", a.Event))
 	}
 	msgs = append(msgs, s.channelPosts(d, a.Event, event)...)
-	for start := 0; start < len(msgs); start += fanoutBatch {
+	for start := 0; start < max(len(msgs), 1); start += fanoutBatch {
 		batch := msgs[start:min(start+fanoutBatch, len(msgs))]
-		if err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return notify.Enqueue(ctx, tx, s.jobs, batch...) }); err != nil {
+		if err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			if a.Event == FanoutClosed {
+				// The result may have been enqueued meanwhile (it dropped what was queued):
+				// then this news is stale. The row lock orders this against the settlement.
+				var status string
+				if err := tx.QueryRow(ctx, "SELECT status FROM raffles WHERE id = $1 FOR SHARE", d.ID).Scan(&status); err != nil {
+					return fmt.Errorf("raffle: fan-out status: %w", err)
+				}
+				if status == StatusSettled {
+					return nil
+				}
+			}
+			if start == 0 && a.Event == FanoutResult {
+				dropped, err := dropStaleNews(ctx, tx, d.ID)
+				if err != nil {
+					return err
+				}
+				if dropped > 0 {
+					wk.Logger.Info("stale draw news dropped before the result", slog.Int64("draw_id", d.ID), slog.Int64("messages", dropped))
+				}
+			}
+			return notify.Enqueue(ctx, tx, s.jobs, batch...)
+		}); err != nil {
 			return err
 		}
 	}

@@ -28,6 +28,12 @@ const redacted = "<redacted>"
 // same way. The token must look like Telegram's (digits, ':', 35 of
 // [A-Za-z0-9_-]); NewBot makes no request.
 func NewBot(token, apiURL string, httpClient *http.Client, logger *slog.Logger) (*telego.Bot, error) {
+	return NewPacedBot(token, apiURL, httpClient, logger, nil)
+}
+
+// NewPacedBot is NewBot with every call that puts a message in a chat paced by pacing (see
+// Pacing); nil pacing sends unpaced, as NewBot. pacing must not be shared by two bots.
+func NewPacedBot(token, apiURL string, httpClient *http.Client, logger *slog.Logger, pacing *Pacing) (*telego.Bot, error) {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
@@ -38,8 +44,17 @@ func NewBot(token, apiURL string, httpClient *http.Client, logger *slog.Logger) 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	red := newRedactor(token)
+	var caller ta.Caller = redactingCaller{caller: ta.HTTPCaller{Client: httpClient}, red: red}
+	if pacing != nil {
+		if pacing.Limiter == nil {
+			return nil, errors.New("telegram: new bot: pacing without a limiter")
+		}
+		pacing.next, pacing.base = caller, strings.TrimRight(apiURL, "/")+"/bot"+token+"/"
+		pacing.metrics = newPacingMetrics(pacing.Registry)
+		caller = pacing
+	}
 	bot, err := telego.NewBot(token,
-		telego.WithAPICaller(redactingCaller{caller: ta.HTTPCaller{Client: httpClient}, red: red}),
+		telego.WithAPICaller(caller),
 		telego.WithAPIServer(strings.TrimRight(apiURL, "/")),
 		telego.WithLogger(slogLogger{log: logger, red: red}),
 	)

@@ -47,7 +47,8 @@ func (s *Sender) Send(ctx context.Context, out notify.Outgoing) (int64, error) {
 		}
 		params.ReplyMarkup = &telego.InlineKeyboardMarkup{InlineKeyboard: rows}
 	}
-	msg, err := s.bot.SendMessage(ctx, params)
+	// The notify worker took this message's slot itself: the pacer lets it through.
+	msg, err := s.bot.SendMessage(AlreadyPaced(ctx), params)
 	if err == nil {
 		return int64(msg.MessageID), nil
 	}

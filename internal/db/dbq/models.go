@@ -109,6 +109,14 @@ type Payment struct {
 	RefundedAt   *time.Time  `json:"refunded_at"`
 }
 
+type PaymentIntake struct {
+	ChargeID   string    `json:"charge_id"`
+	UpdateID   int64     `json:"update_id"`
+	DrawID     int64     `json:"draw_id"`
+	Payment    []byte    `json:"payment"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
 type ProcessedUpdate struct {
 	UpdateID    int64     `json:"update_id"`
 	ProcessedAt time.Time `json:"processed_at"`

@@ -135,6 +135,9 @@ type Options struct {
 	Sender notify.Sender
 	// NoSendWorker leaves the notify worker out, for tests that register their own.
 	NoSendWorker bool
+	// HoldMessages leaves the notify queue unworked: messages are enqueued and stay queued,
+	// for tests of what is queued.
+	HoldMessages bool
 	// Refunders replaces the recording refunder per provider.
 	Refunders map[string]raffle.Refunder
 	// MaxEntriesPerDay and DigestInterval are as in raffle.Config (0: defaults; digest 1h).
@@ -158,9 +161,13 @@ func Setup(t testing.TB, o Options) *Bundle {
 		t.Fatal(err)
 	}
 	b.Workers = river.NewWorkers()
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, notify.QueueName: {MaxWorkers: 4}}
+	if o.HoldMessages {
+		delete(queues, notify.QueueName)
+	}
 	b.Jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger: logger, TestOnly: true, Workers: b.Workers, FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, notify.QueueName: {MaxWorkers: 4}},
+		Queues: queues,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -291,4 +298,10 @@ func (b *Bundle) Count(t testing.TB, sql string, args ...any) int {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// EnqueueMessage enqueues one message in its own transaction, as an event would.
+func EnqueueMessage(t testing.TB, b *Bundle, m notify.Message) error {
+	t.Helper()
+	return db.InTx(t.Context(), b.Pool, func(tx pgx.Tx) error { return notify.Enqueue(t.Context(), tx, b.Jobs, m) })
 }

@@ -669,7 +669,7 @@ func missingParam(method, name string) error {
 
 // startCall records a call; call with mu held.
 func (s *Server) startCall(method, contentType string, params map[string]any) *Call {
-	c := &Call{Method: method, ContentType: contentType, Params: make(map[string]json.RawMessage, len(params))}
+	c := &Call{At: s.now(), Method: method, ContentType: contentType, Params: make(map[string]json.RawMessage, len(params))}
 	for k, v := range params {
 		data, err := json.Marshal(v)
 		if err != nil {

@@ -213,6 +213,8 @@ type Payment struct {
 // following the spec, so chat_id "42" appears as 42). Uploaded files appear
 // as the string "attach://<part name>".
 type Call struct {
+	// At is when the call arrived, on the server's clock.
+	At          time.Time
 	Method      string
 	ContentType string
 	Params      map[string]json.RawMessage

@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fairdraw/fairdraw/internal/payment/stars"
+)
+
+// BenchmarkPaymentBurst measures 2,000 successful_payment updates for one draw arriving at
+// once (100 handled at a time, as the poller does) through the payment intake: record-ms is
+// how long until every update was answered, entries/s the payments booked per second from
+// the first update to the last entry.
+//
+// go test -run '^$' -bench PaymentBurst -benchtime 1x ./internal/bot/
+func BenchmarkPaymentBurst(b *testing.B) {
+	const burst, parallel = 2000, 100
+	bot, rt, d := benchFixture(b)
+	in := bot.EnablePaymentIntake()
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan struct{})
+	go func() { in.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var recorded, booked time.Duration
+	total := 0
+	for round := range b.N {
+		updates := make(chan []byte, burst)
+		for i := range burst {
+			n := int64(round*burst + i + 1)
+			user := 30_000 + n
+			updates <- paymentUpdate(b, n, user, d.ID, fmt.Sprintf("burst-%d", n))
+		}
+		close(updates)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range parallel {
+			wg.Go(func() {
+				for raw := range updates {
+					u, err := decode(raw)
+					if err == nil {
+						err = bot.HandleUpdate(b.Context(), u)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		recorded += time.Since(start)
+		total += burst
+		for rt.Count(b, "SELECT count(*) FROM entries") < total {
+			if time.Since(start) > 10*time.Minute {
+				b.Fatalf("not every payment booked after 10 minutes")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		booked += time.Since(start)
+	}
+	b.ReportMetric(float64(recorded.Milliseconds())/float64(b.N), "record-ms")
+	b.ReportMetric(float64(total)/booked.Seconds(), "entries/s")
+	b.ReportMetric(0, "ns/op")
+	rt.LedgerOK(b)
+}
+
+// BenchmarkPreCheckoutBurst is BenchmarkPreCheckout with 2,000 queries arriving at once.
+func BenchmarkPreCheckoutBurst(b *testing.B) {
+	const concurrent = 2000
+	bot, _, d := benchFixture(b)
+	var lat []time.Duration
+	var mu sync.Mutex
+	n := int64(0)
+	for b.Loop() {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range concurrent {
+			n++
+			user := int64(40_000 + i)
+			u := decodeOrFail(b, map[string]any{"update_id": n, "pre_checkout_query": map[string]any{
+				"id": fmt.Sprint(n), "currency": "XTR", "total_amount": 10,
+				"invoice_payload": stars.Payload{DrawID: d.ID, UserID: user, Amount: 10}.String(),
+				"from":            map[string]any{"id": user, "is_bot": false, "first_name": "B"}}})
+			wg.Go(func() {
+				<-start
+				t0 := time.Now()
+				if err := bot.HandleUpdate(b.Context(), u); err != nil {
+					b.Error(err)
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(t0))
+				mu.Unlock()
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
