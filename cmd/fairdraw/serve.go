@@ -50,6 +50,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := e.cfg.RequireServe(); err != nil {
 		return err
 	}
+	return e.run(ctx, serveHooks{})
+}
+
+// run is serve's wiring, shared with sandbox (which passes hooks; serve passes none): one
+// bot, one set of workers and one HTTP server built from e.cfg, run until ctx ends or a signal.
+func (e *env) run(ctx context.Context, hooks serveHooks) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -115,7 +121,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
 		Limits: settings.Limits(),
 	})
-	sources, err := e.sources(logger)
+	sources, err := e.sources(logger, hooks)
 	if err != nil {
 		return err
 	}
@@ -123,7 +129,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Rubles: entries by YooKassa payments, refunds, winner payouts.
 	var rub *rubles.Service
 	if e.cfg.Accepts(config.CurrencyRUB) {
-		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger); err != nil {
+		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger, hooks); err != nil {
 			return err
 		}
 		rub.Register(workers)
@@ -131,7 +137,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
 	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
-		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
+		Redis: rdb, Prefix: hooks.redisPrefix(), Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
 	})
 	if err != nil {
 		return fmt.Errorf("notify: limiter: %w", err)
@@ -156,10 +162,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if rub != nil {
 		botCfg.Rubles = rub
 	}
-	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: "fairdraw:", Logger: logger})
+	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
 	b := bot.New(botCfg)
 	b.SetAdmin(admin.New(admin.Config{
-		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
+		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, hooks.redisPrefix(), 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 	}))
 
@@ -170,7 +176,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			"postgres": web.PingFunc(pool.Ping),
 			"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 		},
-		Public: web.NewPublic(draws, logger),
+		Public: web.NewPublic(draws, logger).WithKeys(hooks.keys),
 	}
 	if e.cfg.TelegramMode == config.ModeWebhook {
 		deps.TelegramWebhook = b.WebhookHandler(e.cfg.TelegramWebhookSecret)
@@ -181,7 +187,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := &http.Server{
 		Addr:              e.cfg.HTTPAddr,
-		Handler:           web.NewHandler(deps),
+		Handler:           hooks.handler(web.NewHandler(deps)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -212,6 +218,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		poller := &bot.Poller{Bot: b, Pool: pool, APIURL: e.cfg.TelegramAPIURL, Token: e.cfg.BotToken, HTTP: &http.Client{}, Logger: logger}
 		intake.Go(func() { _ = poller.Run(intakeCtx) })
 	}
+	hooks.started(ln.Addr())
 	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("telegram_mode", e.cfg.TelegramMode), slog.Any("currencies", e.cfg.Currencies))
 
@@ -244,7 +251,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 
 // rubles builds the ruble side. YooKassa sends the payer back to the bot after paying, so the
 // bot's username is asked from Telegram; without it the public site is the way back.
-func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger) (*rubles.Service, error) {
+func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
 	ykc, err := yookassa.New(yookassa.Config{
 		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
 		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
@@ -255,7 +262,10 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 	returnURL := e.cfg.PublicURL + "/"
 	meCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if me, err := api.GetMe(meCtx); err == nil && me.Username != "" {
+	if hooks.returnURL != "" {
+		// The sandbox's payers go back to its chat page.
+		returnURL = hooks.returnURL
+	} else if me, err := api.GetMe(meCtx); err == nil && me.Username != "" {
 		returnURL = "https://t.me/" + me.Username
 	} else {
 		logger.Warn("bot username unknown; payers return to the public site", slog.Any("error", err))
@@ -298,13 +308,16 @@ func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
 
 // sources builds the randomness sources that are configured. A draw whose source is missing
 // waits (and alerts the admins) rather than using another.
-func (e *env) sources(logger *slog.Logger) (map[string]raffle.Source, error) {
+func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.Source, error) {
 	out := map[string]raffle.Source{
 		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL}},
 	}
 	key, err := e.randomOrgKey()
 	if err != nil {
 		return nil, err
+	}
+	if hooks.keys.RandomOrg != nil {
+		key = hooks.keys.RandomOrg
 	}
 	if e.cfg.RandomOrgAPIKey == "" {
 		logger.Warn("RANDOM_ORG_API_KEY is not set: draws with source randomorg will wait")

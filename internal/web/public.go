@@ -30,6 +30,7 @@ type Public struct {
 	draws  Draws
 	logger *slog.Logger
 	tmpl   *template.Template
+	keys   fairness.Keys
 }
 
 // NewPublic returns the public pages.
@@ -40,7 +41,7 @@ func NewPublic(draws Draws, logger *slog.Logger) *Public {
 		"status": func(s string) string { return i18n.T(i18n.RU, "status."+s) },
 		"inc":    func(i int) int { return i + 1 },
 	}
-	return &Public{draws: draws, logger: logger, tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templates, "templates/*.html"))}
+	return &Public{draws: draws, logger: logger, tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templates, "templates/*.html")), keys: fairness.DefaultKeys()}
 }
 
 // drawID reads the {id} of a draw route; false (after a 404) when it is not a draw id.
@@ -85,7 +86,7 @@ func (p *Public) Page(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Draw": d}
 	if proof, err := p.draws.Proof(r.Context(), id); err == nil {
 		data["Proof"] = proof
-		data["Verified"] = fairness.VerifyProof(proof, fairness.DefaultKeys()) == nil
+		data["Verified"] = fairness.VerifyProof(proof, p.keys) == nil
 	} else if !errors.Is(err, raffle.ErrNotDrawn) {
 		p.fail(w, err)
 		return
