@@ -100,11 +100,12 @@ func (e *env) runSandbox(ctx context.Context, opts sandboxOptions) error {
 	}
 	publicURL := "http://" + net.JoinHostPort(host, port)
 
-	dbURL, err := sandbox.PrepareDatabase(ctx, e.getenv("DATABASE_URL"), opts.database, opts.reset)
+	// Redis first: it creates nothing, so a sandbox that cannot start leaves no database behind.
+	redisURL, err := sandbox.PrepareRedis(ctx, e.getenv("REDIS_URL"), opts.redisPrefix, opts.reset)
 	if err != nil {
 		return err
 	}
-	redisURL, err := sandbox.PrepareRedis(ctx, e.getenv("REDIS_URL"), opts.redisPrefix, opts.reset)
+	dbURL, err := sandbox.PrepareDatabase(ctx, e.getenv("DATABASE_URL"), opts.database, opts.reset)
 	if err != nil {
 		return err
 	}

@@ -161,3 +161,28 @@ func lastBotMessage(tg *telegramtest.Server, chat int64, sub string) telegramtes
 	}
 	return out
 }
+
+// TestSandboxWithoutServices: with PostgreSQL or Redis down, the sandbox says what to run
+// instead of a stack trace; a bad flag prints the usage.
+func TestSandboxWithoutServices(t *testing.T) {
+	closed := freeAddr(t)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		says string
+	}{
+		{"postgres down", map[string]string{"DATABASE_URL": "postgres://postgres@" + closed + "/postgres", "HTTP_ADDR": freeAddr(t)}, "PostgreSQL is not reachable"},
+		{"redis down", map[string]string{"REDIS_URL": "redis://" + closed, "HTTP_ADDR": freeAddr(t)}, "Redis is not reachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, t.Context(), tc.env, "sandbox")
+			if code != exitFail || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "docker compose run") ||
+				strings.Contains(stderr, "goroutine ") {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+		})
+	}
+	if code, _, stderr := runCmd(t, t.Context(), nil, "sandbox", "--nope"); code != exitUsage || !strings.Contains(stderr, "sandbox [--reset]") {
+		t.Fatalf("bad flag: exit %d %s", code, stderr)
+	}
+}

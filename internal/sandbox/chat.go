@@ -183,7 +183,11 @@ func (c *Chat) view(m telegramtest.Message) ChatMessage {
 	}
 	if v.Invoice != nil && !hasPay(v.Buttons) {
 		// Telegram's apps show a Pay button under an invoice that has no keyboard of its own.
-		v.Buttons = append([][]Button{{{Text: fmt.Sprintf("Pay %d %s", v.Invoice.Amount, v.Invoice.Currency), Pay: true}}}, v.Buttons...)
+		label := fmt.Sprintf("Pay %d %s", v.Invoice.Amount, v.Invoice.Currency)
+		if v.Invoice.Currency == "XTR" {
+			label = fmt.Sprintf("Pay ⭐ %d", v.Invoice.Amount)
+		}
+		v.Buttons = append([][]Button{{{Text: label, Pay: true}}}, v.Buttons...)
 	}
 	return v
 }

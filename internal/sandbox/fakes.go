@@ -169,8 +169,6 @@ func (f *Fakes) Env(publicURL string) map[string]string {
 		"DRAND_URL":             f.Drand.URL,
 		"SENTRY_DSN":            "",
 		"ALLOW_PAID_BROADCAST":  "false",
-		// The stand-in bot starts with no Stars: an alert about its reserve would only confuse.
-		"STARS_RESERVE_THRESHOLD": "0",
 	}
 }
 
