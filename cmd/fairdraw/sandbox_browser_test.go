@@ -78,8 +78,8 @@ func waitText(user int64, subs ...string) chromedp.Action[chromedp.Void] {
 
 // TestSandboxInBrowser plays a whole draw as people would, in headless Chromium: three users
 // pay a Stars draw and one a ruble draw (on the stand-in YooKassa page), the admin forces both
-// draws from the panel, every user sees the result, the proof page opens and verifies, and the
-// ledger checks out. A screenshot of the chat is kept in the test's temp dir.
+// draws from the panel, every user sees the result, the ruble winner withdraws the prize, the
+// proof page opens and verifies, and the ledger checks out. A screenshot of the chat is kept in the test's temp dir.
 func TestSandboxInBrowser(t *testing.T) {
 	ctx := browser(t)
 	sb := startSandbox(t)
@@ -131,6 +131,16 @@ func TestSandboxInBrowser(t *testing.T) {
 	for _, u := range []int64{anna, bob, kira, dave} {
 		run(fmt.Sprintf("user %d sees the result", u), waitText(u, "Поздравляем", "Итоги", "Congratulations", "Results"))
 	}
+
+	// Dave, who won the ruble draw, withdraws the prize to a YooMoney test wallet.
+	run("Dave withdraws his prize",
+		say(dave, "/balance"),
+		clickData(dave, "wd"),
+		clickData(dave, "wd:wallet"),
+		waitText(dave, "YooMoney wallet number"),
+		say(dave, "4100116075156746"),
+		waitText(dave, "A payout of"),
+	)
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
