@@ -157,7 +157,7 @@ func (e *env) runSandbox(ctx context.Context, opts sandboxOptions) error {
 			}
 		},
 	}
-	err = se.run(ctx, hooks)
+	err = se.serveWith(ctx, hooks)
 	stopChat()
 	if err != nil && strings.Contains(err.Error(), "address already in use") {
 		return fmt.Errorf("%w\nSomething else listens on %s: stop it, or choose another address, e.g. HTTP_ADDR=127.0.0.1:8081", err, addr)

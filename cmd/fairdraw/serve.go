@@ -50,12 +50,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := e.cfg.RequireServe(); err != nil {
 		return err
 	}
-	return e.run(ctx, serveHooks{})
+	return e.serveWith(ctx, serveHooks{})
 }
 
-// run is serve's wiring, shared with sandbox (which passes hooks; serve passes none): one
+// serveWith is serve's wiring, shared with sandbox (which passes hooks; serve passes none): one
 // bot, one set of workers and one HTTP server built from e.cfg, run until ctx ends or a signal.
-func (e *env) run(ctx context.Context, hooks serveHooks) error {
+func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
