@@ -117,6 +117,8 @@ func (e *env) runSandbox(ctx context.Context, opts sandboxOptions) error {
 	}
 	if len(ignored) > 0 {
 		e.logger.Warn("sandbox ignores these variables and uses its stand-ins instead", slog.Any("ignored", ignored))
+		fmt.Fprintf(e.stdout, "fairdraw sandbox: ignoring %s: the sandbox talks only to its stand-ins, never to a real bot, shop or key\n",
+			strings.Join(ignored, ", "))
 	}
 
 	fakes, err := sandbox.StartFakes(publicURL, e.logger)
