@@ -65,8 +65,9 @@ func startSandbox(t *testing.T) *runningSandbox {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	done := make(chan error, 1)
 	e := newTestEnv(t, env, logBuf)
+	prefix := "fairdraw_t_sandbox_" + suffix + ":"
 	go func() {
-		done <- e.runSandbox(ctx, sandboxOptions{database: name, redisPrefix: "fairdraw_t_sandbox_" + suffix + ":", reset: true,
+		done <- e.runSandbox(ctx, sandboxOptions{database: name, redisPrefix: prefix, reset: true,
 			ready: func(f *sandbox.Fakes, base string) { ready <- &runningSandbox{base: base, fakes: f} }})
 	}()
 	t.Cleanup(func() {
@@ -78,6 +79,9 @@ func startSandbox(t *testing.T) *runningSandbox {
 			}
 		case <-time.After(40 * time.Second):
 			t.Error("sandbox did not stop")
+		}
+		if _, err := sandbox.PrepareRedis(context.Background(), "", prefix, true); err != nil {
+			t.Errorf("clean the test's Redis keys: %v", err)
 		}
 		conn, err := pgx.Connect(context.Background(), "postgres://postgres@127.0.0.1:5432/postgres")
 		if err == nil {
