@@ -75,21 +75,15 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	users := []telegramtest.User{{ID: 701, FirstName: "Rita", LanguageCode: "ru"}, {ID: 702, FirstName: "Sam", LanguageCode: "ru"}}
 	for _, u := range users {
 		tg.SendText(u, fmt.Sprintf("/join_raffle %d", d.ID))
-		msgs, err := tg.WaitForBotMessages(wctx, u.ID, 1)
-		if err != nil {
-			t.Fatal(err)
+		// Found by content: the new-draw announcement may arrive in between.
+		pay := fmt.Sprintf("pay:rub:%d", d.ID)
+		card := newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { _, ok := m.Button(pay); return ok })
+		if _, err := tg.PressButton(u, card, pay); err != nil {
+			t.Fatalf("pay button: %v (%+v)", err, card)
 		}
-		if _, err := tg.PressButton(u, msgs[0], fmt.Sprintf("pay:rub:%d", d.ID)); err != nil {
-			t.Fatalf("pay button: %v (%+v)", err, msgs[0])
-		}
-		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := msgs[1].ReplyMarkup.InlineKeyboard[0][0].URL
-		if !strings.HasPrefix(url, "http") {
-			t.Fatalf("payment button without a URL: %+v", msgs[1])
-		}
+		newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool {
+			return m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 && strings.HasPrefix(m.ReplyMarkup.InlineKeyboard[0][0].URL, "http")
+		})
 	}
 	// Both pay on YooKassa's page; the notifications (each delivered twice) make the entries.
 	waitUntil(t, "two payments", func() bool { return len(yk.PaymentIDs()) == 2 })
@@ -121,9 +115,9 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	}
 	press := func(data string) {
 		t.Helper()
-		msgs := tg.Messages(w.ID)
-		if _, err := tg.PressButton(w, msgs[len(msgs)-1], data); err != nil {
-			t.Fatalf("press %s: %v (%+v)", data, err, msgs[len(msgs)-1])
+		m := newestBotMessage(t, tg, w.ID, func(m telegramtest.Message) bool { _, ok := m.Button(data); return ok })
+		if _, err := tg.PressButton(w, m, data); err != nil {
+			t.Fatalf("press %s: %v (%+v)", data, err, m)
 		}
 	}
 	n := len(tg.Messages(w.ID))
