@@ -76,18 +76,14 @@ func TestStarsDrawThroughServe(t *testing.T) {
 			t.Fatalf("menu without buttons: %+v", msgs[0])
 		}
 		tg.SendText(u, fmt.Sprintf("/join_raffle %d", d.ID))
-		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 2)
-		if err != nil {
+		// Found by content: the new-draw announcement may arrive in between.
+		pay := fmt.Sprintf("pay:xtr:%d", d.ID)
+		card := newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { _, ok := m.Button(pay); return ok })
+		if _, err := tg.PressButton(u, card, pay); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tg.PressButton(u, msgs[1], fmt.Sprintf("pay:xtr:%d", d.ID)); err != nil {
-			t.Fatalf("%v %+v", err, msgs)
-		}
-		msgs, err = tg.WaitForBotMessages(wctx, u.ID, 3)
-		if err != nil || msgs[2].Invoice == nil {
-			t.Fatalf("invoice: %+v %v", msgs, err)
-		}
-		if _, err := tg.PayInvoice(wctx, u, msgs[2]); err != nil {
+		invoice := newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { return m.Invoice != nil })
+		if _, err := tg.PayInvoice(wctx, u, invoice); err != nil {
 			t.Fatalf("pay: %v", err)
 		}
 		// The confirmation with the entry code arrives through the send queue.
@@ -149,6 +145,24 @@ func TestStarsDrawThroughServe(t *testing.T) {
 	if tg.StarBalance() != 30 {
 		t.Fatalf("bot holds %d Stars", tg.StarBalance())
 	}
+}
+
+// newestBotMessage waits until the bot has sent the chat a message that ok accepts, and returns
+// the newest such message.
+func newestBotMessage(t *testing.T, tg *telegramtest.Server, chat int64, ok func(telegramtest.Message) bool) telegramtest.Message {
+	t.Helper()
+	var found telegramtest.Message
+	waitUntil(t, fmt.Sprintf("a bot message in chat %d", chat), func() bool {
+		msgs := tg.Messages(chat)
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].FromBot() && ok(msgs[i]) {
+				found = msgs[i]
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 // anyText reports whether any message in the chat contains any of subs.

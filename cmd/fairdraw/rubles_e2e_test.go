@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,22 +75,14 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	users := []telegramtest.User{{ID: 701, FirstName: "Rita", LanguageCode: "ru"}, {ID: 702, FirstName: "Sam", LanguageCode: "ru"}}
 	for _, u := range users {
 		tg.SendText(u, fmt.Sprintf("/join_raffle %d", d.ID))
-		msgs, err := tg.WaitForBotMessages(wctx, u.ID, 1)
-		if err != nil {
-			t.Fatal(err)
+		// Found by content: the new-draw announcement may arrive in between.
+		pay := fmt.Sprintf("pay:rub:%d", d.ID)
+		card := newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { _, ok := m.Button(pay); return ok })
+		if _, err := tg.PressButton(u, card, pay); err != nil {
+			t.Fatalf("pay button: %v (%+v)", err, card)
 		}
-		if _, err := tg.PressButton(u, msgs[0], fmt.Sprintf("pay:rub:%d", d.ID)); err != nil {
-			t.Fatalf("pay button: %v (%+v)", err, msgs[0])
-		}
-		// The reply with the payment page's button, found by content: news (the draw's
-		// announcement to followers) may arrive in between.
-		waitUntil(t, "payment button", func() bool {
-			for _, m := range tg.Messages(u.ID) {
-				if m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 && strings.HasPrefix(m.ReplyMarkup.InlineKeyboard[0][0].URL, "http") {
-					return true
-				}
-			}
-			return false
+		newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool {
+			return m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 && strings.HasPrefix(m.ReplyMarkup.InlineKeyboard[0][0].URL, "http")
 		})
 	}
 	// Both pay on YooKassa's page; the notifications (each delivered twice) make the entries.
@@ -126,23 +117,9 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	// one (news such as the result may arrive between the replies).
 	press := func(data string) {
 		t.Helper()
-		var found *telegramtest.Message
-		waitUntil(t, "button "+data, func() bool {
-			msgs := tg.Messages(w.ID)
-			for i := len(msgs) - 1; i >= 0; i-- {
-				if m := msgs[i]; m.ReplyMarkup != nil && slices.ContainsFunc(m.ReplyMarkup.InlineKeyboard, func(row []telegramtest.InlineKeyboardButton) bool {
-					return slices.ContainsFunc(row, func(b telegramtest.InlineKeyboardButton) bool {
-						return b.CallbackData != nil && *b.CallbackData == data
-					})
-				}) {
-					found = &m
-					return true
-				}
-			}
-			return false
-		})
-		if _, err := tg.PressButton(w, *found, data); err != nil {
-			t.Fatalf("press %s: %v (%+v)", data, err, *found)
+		m := newestBotMessage(t, tg, w.ID, func(m telegramtest.Message) bool { _, ok := m.Button(data); return ok })
+		if _, err := tg.PressButton(w, m, data); err != nil {
+			t.Fatalf("press %s: %v (%+v)", data, err, m)
 		}
 	}
 	// The result arrives through the send queue; let it land first, so the balance screen is the

@@ -18,6 +18,7 @@ import (
 const usage = `usage: fairdraw <command> [arguments]
 
 commands:
+  sandbox [--reset]          try the whole bot in the browser against stand-ins, no keys needed
   serve                      run the bot, the HTTP server and the workers (applies migrations)
   migrate                    apply database migrations and exit
   config                     print the effective configuration, secrets masked
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		err = e.serve(ctx, rest)
+	case "sandbox":
+		err = e.sandbox(ctx, rest)
 	case "migrate":
 		err = e.migrate(ctx, rest)
 	case "config":

@@ -51,6 +51,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := e.cfg.RequireServe(); err != nil {
 		return err
 	}
+	return e.serveWith(ctx, serveHooks{})
+}
+
+// serveWith is serve's wiring, shared with sandbox (which passes hooks; serve passes none): one
+// bot, one set of workers and one HTTP server built from e.cfg, run until ctx ends or a signal.
+func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -83,7 +89,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Many send workers talk to one host: keep enough idle connections to reuse them.
 	tgTransport := http.DefaultTransport.(*http.Transport).Clone()
 	tgTransport.MaxIdleConnsPerHost = 64
-	limiter, pacing, err := e.sendPacing(pool, rdb, registry, logger)
+	limiter, pacing, err := e.sendPacing(pool, rdb, hooks.redisPrefix(), registry, logger)
 	if err != nil {
 		return err
 	}
@@ -122,7 +128,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
 		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
-	sources, err := e.sources(logger)
+	sources, err := e.sources(logger, hooks)
 	if err != nil {
 		return err
 	}
@@ -130,7 +136,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	// Rubles: entries by YooKassa payments, refunds, winner payouts.
 	var rub *rubles.Service
 	if e.cfg.Accepts(config.CurrencyRUB) {
-		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger); err != nil {
+		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger, hooks); err != nil {
 			return err
 		}
 		rub.Register(workers)
@@ -159,11 +165,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if rub != nil {
 		botCfg.Rubles = rub
 	}
-	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: "fairdraw:", Logger: logger})
+	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
 	b := bot.New(botCfg)
 	payments := enablePaymentIntake(b)
 	b.SetAdmin(admin.New(admin.Config{
-		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, "fairdraw:", 0),
+		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, hooks.redisPrefix(), 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 		Rubles: rub,
 		Prizes: prizes,
@@ -176,7 +182,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			"postgres": web.PingFunc(pool.Ping),
 			"redis":    web.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
 		},
-		Public: web.NewPublic(draws, logger, e.siteOptions(draws)...),
+		Public: web.NewPublic(draws, logger, e.siteOptions(draws)...).WithKeys(hooks.keys),
 	}
 	stopOps, err := e.serveOps(ctx, &deps, registry, pool, logger)
 	if err != nil {
@@ -194,7 +200,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := &http.Server{
 		Addr:              e.cfg.HTTPAddr,
-		Handler:           web.NewHandler(deps),
+		Handler:           hooks.handler(web.NewHandler(deps)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -221,6 +227,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		logger.Warn("set mini app menu button", slog.Any("error", err))
 	}
 	intake.Go(func() { runIntake(intakeCtx) })
+	hooks.started(ln.Addr())
 	logger.Info("fairdraw serving", slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("telegram_mode", e.cfg.TelegramMode), slog.Any("currencies", e.cfg.Currencies))
 
@@ -253,7 +260,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 
 // rubles builds the ruble side. YooKassa sends the payer back to the bot after paying, so the
 // bot's username is asked from Telegram; without it the public site is the way back.
-func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger) (*rubles.Service, error) {
+func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
 	ykc, err := yookassa.New(yookassa.Config{
 		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
 		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
@@ -265,7 +272,10 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 	returnURL := e.cfg.PublicURL + "/"
 	meCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if me, err := api.GetMe(meCtx); err == nil && me.Username != "" {
+	if hooks.returnURL != "" {
+		// The sandbox's payers go back to its chat page.
+		returnURL = hooks.returnURL
+	} else if me, err := api.GetMe(meCtx); err == nil && me.Username != "" {
 		returnURL = "https://t.me/" + me.Username
 	} else {
 		logger.Warn("bot username unknown; payers return to the public site", slog.Any("error", err))
@@ -311,13 +321,16 @@ func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
 
 // sources builds the randomness sources that are configured. A draw whose source is missing
 // waits (and alerts the admins) rather than using another.
-func (e *env) sources(logger *slog.Logger) (map[string]raffle.Source, error) {
+func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.Source, error) {
 	out := map[string]raffle.Source{
 		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
 	}
 	key, err := e.randomOrgKey()
 	if err != nil {
 		return nil, err
+	}
+	if hooks.keys.RandomOrg != nil {
+		key = hooks.keys.RandomOrg
 	}
 	if e.cfg.RandomOrgAPIKey == "" {
 		logger.Warn("RANDOM_ORG_API_KEY is not set: draws with source randomorg will wait")

@@ -21,9 +21,9 @@ import (
 // sendPacing builds the Redis send limiter shared by every replica and the pacing that puts
 // every Bot API message on it (replies first, bulk notifications after; late replies go to
 // a durable job). The same limiter paces the notify worker.
-func (e *env) sendPacing(pool *pgxpool.Pool, rdb *redis.Client, reg prometheus.Registerer, logger *slog.Logger) (*notify.RedisLimiter, *telegram.Pacing, error) {
+func (e *env) sendPacing(pool *pgxpool.Pool, rdb *redis.Client, prefix string, reg prometheus.Registerer, logger *slog.Logger) (*notify.RedisLimiter, *telegram.Pacing, error) {
 	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
-		Redis: rdb, Prefix: "fairdraw:", Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
+		Redis: rdb, Prefix: prefix, Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("notify: limiter: %w", err)

@@ -64,6 +64,7 @@ type Public struct {
 	offline   *offlinePage
 	miniApp   *miniApp
 	proxies   yookassa.TrustedIPs
+	keys      fairness.Keys // what the pages verify proofs with (WithKeys)
 }
 
 // PublicOption configures Public.
@@ -92,7 +93,7 @@ func NewPublic(draws Draws, logger *slog.Logger, opts ...PublicOption) *Public {
 		panic(err)
 	}
 	p := &Public{draws: draws, logger: logger, assets: assets, now: time.Now, proofs: newLRU[*cachedProof](proofCacheEntries),
-		timelines: newLRU[[]raffle.TimelinePoint](timelineCacheSize)}
+		timelines: newLRU[[]raffle.TimelinePoint](timelineCacheSize), keys: fairness.DefaultKeys()}
 	for _, o := range opts {
 		o(p)
 	}
@@ -432,7 +433,7 @@ func (p *Public) proof(ctx context.Context, d raffle.Draw) (*cachedProof, error)
 	}
 	sum := sha256.Sum256(b)
 	cp := &cachedProof{proof: proof, json: b, etag: `"` + hex.EncodeToString(sum[:]) + `"`}
-	if err := fairness.VerifyProof(proof, fairness.DefaultKeys()); err != nil {
+	if err := fairness.VerifyProof(proof, p.keys); err != nil {
 		p.logger.Warn("published proof does not verify", slog.Int64("draw", d.ID), slog.Any("error", err))
 	} else {
 		cp.verified = true

@@ -167,6 +167,19 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 	return s
 }
 
+// Start starts a fake Bot API server outside a test (the sandbox runs one
+// for as long as it serves). Close stops it.
+func Start(cfg Config) (*Server, error) { return newServer(cfg) }
+
+// Changed returns a channel that is closed at the next change of the fake's
+// state (a message sent, edited or received, a payment, an answer): a
+// watcher reads what it needs, then waits on a fresh Changed.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
 func newServer(cfg Config) (*Server, error) {
 	if cfg.Token == "" {
 		cfg.Token = Token

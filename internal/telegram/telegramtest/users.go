@@ -102,6 +102,29 @@ func (s *Server) callbackLocked(u User, m *Message, callbackData string) string 
 	return id
 }
 
+// PressForgedButton is a modified client sending a callback_query with
+// callbackData under msg whether or not any button there carries it, as
+// someone replaying or editing button data would. Whether Telegram's servers
+// pass such a query on is not established (no primary source says), so the
+// bot must treat callback data as untrusted either way; this lets a test or
+// the sandbox exercise that. The message must still be in the user's chat.
+func (s *Server) PressForgedButton(u User, msg Message, callbackData string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.learn(u)
+	m := s.chats[u.ID].find(msg.MessageID)
+	if m == nil {
+		return "", ErrMessageNotFound
+	}
+	id := s.queryID()
+	s.callbacks[id] = &callbackState{}
+	cp := *m
+	s.enqueue("callback_query", callbackQuery{
+		ID: id, From: u, Message: &cp, ChatInstance: chatInstance(u.ID), Data: callbackData,
+	})
+	return id, nil
+}
+
 // chatInstance is a stable per-chat identifier shaped like Telegram's.
 func chatInstance(chatID int64) string {
 	return strconv.FormatInt(-(chatID*7919 + 1234567890123), 10)

@@ -38,6 +38,7 @@ type Server struct {
 	URL string
 
 	chain drand.Chain
+	srv   *httptest.Server
 
 	mu          sync.Mutex
 	beacons     map[uint64]drand.Beacon
@@ -53,9 +54,20 @@ type Server struct {
 // latest round is the highest recorded one.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	recorded, err := Recorded()
+	s, err := Start()
 	if err != nil {
 		t.Fatalf("drandtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts the fake relay outside a test (the sandbox runs one for as
+// long as it serves). Close stops it.
+func Start() (*Server, error) {
+	recorded, err := Recorded()
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{
 		chain:      drand.Quicknet(),
@@ -69,11 +81,13 @@ func NewServer(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{chain}/info", s.info)
 	mux.HandleFunc("GET /{chain}/public/{round}", s.public)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
-	return s
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	return s, nil
 }
+
+// Close stops the server; it is idempotent.
+func (s *Server) Close() { s.srv.Close() }
 
 // Chain returns the chain the fake serves (quicknet).
 func (s *Server) Chain() drand.Chain { return s.chain }

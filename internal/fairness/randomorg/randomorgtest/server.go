@@ -50,6 +50,7 @@ type Server struct {
 	URL string
 
 	key *rsa.PrivateKey
+	srv *httptest.Server
 
 	mu             sync.Mutex
 	rng            *rand.Rand
@@ -78,26 +79,39 @@ type ticket struct {
 	result  json.RawMessage // the whole result member that consumed it
 }
 
-// NewServer starts a fake endpoint.
+// NewServer starts a fake endpoint whose random numbers repeat from run to run.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	key, err := loadKey()
+	s, err := Start(1)
 	if err != nil {
 		t.Fatalf("randomorgtest: %v", err)
 	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake endpoint outside a test (the sandbox runs one for as long as it serves);
+// seed seeds its random numbers. Close stops it.
+func Start(seed uint64) (*Server, error) {
+	key, err := loadKey()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		key:     key,
-		rng:     rand.New(rand.NewPCG(1, 2)),
+		rng:     rand.New(rand.NewPCG(seed, 2)),
 		now:     func() time.Time { return time.Now().UTC() },
 		tickets: make(map[string]*ticket),
 		calls:   make(map[string]int),
 		serial:  1000,
 	}
-	srv := httptest.NewServer(http.HandlerFunc(s.handle))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
-	return s
+	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.URL = s.srv.URL
+	return s, nil
 }
+
+// Close stops the server; it is idempotent.
+func (s *Server) Close() { s.srv.Close() }
 
 func loadKey() (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(testKeyPEM)

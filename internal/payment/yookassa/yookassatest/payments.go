@@ -336,3 +336,31 @@ func (s *Server) PaymentIDs() []string {
 	defer s.mu.Unlock()
 	return sortedIDs(s.payments, func(p *payment) time.Time { return p.created })
 }
+
+// PaymentView is what a payer sees of a payment on the checkout page.
+type PaymentView struct {
+	ID          string
+	Status      string
+	Kopecks     int64
+	Description string
+	ReturnURL   string
+}
+
+// PaymentByID returns the payment with the given id as a payer sees it.
+func (s *Server) PaymentByID(id string) (PaymentView, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.payments[id]
+	if !ok {
+		return PaymentView{}, false
+	}
+	v := PaymentView{ID: p.ID, Status: p.Status, Kopecks: p.kopecks, Description: p.Description}
+	if p.Confirmation != nil {
+		v.ReturnURL = p.Confirmation.ReturnURL
+	}
+	return v, true
+}
+
+// CheckoutPath is the path of the stand-in payment page that confirmation_url points to; its
+// orderId query parameter is the payment id.
+const CheckoutPath = "/checkout/payments/v2/contract"
