@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,6 +174,8 @@ func (l *life) start(fault string) {
 		l.t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// If the test process dies (a timeout, ^C), serve goes with it instead of lingering.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		l.t.Fatal(err)
 	}
