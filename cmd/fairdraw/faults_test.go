@@ -34,6 +34,7 @@ var crashPoints = []string{
 	"telegram:sendInvoice:before", "telegram:sendInvoice:after",
 	"telegram:answerPreCheckoutQuery:before", "telegram:answerPreCheckoutQuery:after",
 	"telegram:refundStarPayment:before", "telegram:refundStarPayment:after",
+	"telegram:sendGift:before", "telegram:sendGift:after",
 	"yookassa:POST payments:before", "yookassa:POST payments:after",
 	"yookassa:POST payouts:before", "yookassa:POST payouts:after",
 	"randomorg:createTickets:before", "randomorg:createTickets:after",
@@ -47,17 +48,21 @@ var crashPoints = []string{
 	"commit:payout_request:before", "commit:payout_request:after",
 	"commit:payout_finish:before", "commit:payout_finish:after",
 	"commit:message_sent:before", "commit:message_sent:after",
+	"commit:gift_request:before", "commit:gift_request:after",
+	"commit:gift_calling:before", "commit:gift_calling:after",
+	"commit:gift_sent:before", "commit:gift_sent:after",
 }
 
 var ciPoints = []string{
 	"commit:entry:after", "telegram:refundStarPayment:after", "randomorg:generateSignedIntegers:after",
-	"commit:draw:before", "commit:settle:after", "yookassa:POST payouts:after", "commit:payout_finish:before",
-	"commit:message_sent:before",
+	"commit:settle:after", "yookassa:POST payouts:after", "commit:payout_finish:before",
+	"commit:message_sent:before", "telegram:sendGift:after",
 }
 
 // TestFaultMatrix builds fairdraw with its crash points (-tags faults) and, for each point, runs
 // a whole life through serve: two Stars and two ruble entries (the ruble draw closes itself at
-// its minimum), a Stars payment arriving after its draw closed, both draws drawn and settled, the ruble winner's payout, the notifications. The
+// its minimum), a Stars payment arriving after its draw closed, both draws drawn and settled,
+// the Stars winner redeeming a Telegram gift from the prize, the ruble winner's payout, the notifications. The
 // first process is killed with SIGKILL at the point; a new one is started five seconds later.
 // At the end Telegram delivers every Stars payment again and YooKassa every notification again.
 // Then: every payment is exactly one entry or one refund; refunds and payouts happened exactly
@@ -81,13 +86,16 @@ func TestFaultMatrix(t *testing.T) {
 	)
 	for _, point := range points {
 		t.Run(strings.NewReplacer(":", "_", " ", "_").Replace(point), func(t *testing.T) {
-			outcome := runLife(t, bin, point)
-			if t.Failed() {
-				outcome = "FAILED: " + outcome
-			}
-			mu.Lock()
-			rows = append(rows, fmt.Sprintf("%-45s %s", point, outcome))
-			mu.Unlock()
+			outcome := "FAILED"
+			defer func() {
+				if t.Failed() && outcome != "FAILED" {
+					outcome = "FAILED: " + outcome
+				}
+				mu.Lock()
+				rows = append(rows, fmt.Sprintf("%-45s %s", point, outcome))
+				mu.Unlock()
+			}()
+			outcome = runLife(t, bin, point)
 		})
 	}
 	matrix := "crash point                                   outcome\n" + strings.Join(rows, "\n")
@@ -106,6 +114,7 @@ type life struct {
 	yk      *yookassatest.Server
 	conn    *pgx.Conn
 	draws   map[int64]int64 // participant -> the draw they entered
+	gift    telegramtest.Gift
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -145,6 +154,8 @@ func runLife(t *testing.T, bin, point string) string {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	l.conn = conn
+	l.gift = telegramtest.NewGift("5170145012310081615", "💝", 15, 0)
+	tg.SetGifts(l.gift)
 	l.start(point)
 	t.Cleanup(l.stop)
 	l.live()
@@ -235,12 +246,27 @@ func (l *life) stop() {
 
 // attempt does act until cond holds, as a person would try again when the bot did not answer
 // (the process may have died under them).
-func (l *life) attempt(what string, act func(), cond func() bool) {
+func (l *life) attempt(what string, act func(), cond func() bool, chats ...int64) {
 	l.t.Helper()
 	for range 8 {
 		act()
 		if waitCond(15*time.Second, cond) {
 			return
+		}
+	}
+	for _, chat := range chats {
+		for _, m := range l.tg.Messages(chat) {
+			var buttons []string
+			if m.ReplyMarkup != nil {
+				for _, row := range m.ReplyMarkup.InlineKeyboard {
+					for _, b := range row {
+						if b.CallbackData != nil {
+							buttons = append(buttons, *b.CallbackData)
+						}
+					}
+				}
+			}
+			l.t.Logf("chat %d: #%d bot=%v %q %v", chat, m.MessageID, m.FromBot(), m.Text, buttons)
 		}
 	}
 	l.t.Fatalf("never happened: %s", what)
@@ -393,24 +419,80 @@ func (l *life) live() {
 	if !waitCond(120*time.Second, func() bool { p, _ := l.tg.Payment(lateCharge); return p.Refunded }) {
 		t.Fatal("the late payment was never refunded")
 	}
+	// The Stars winner (18 Stars) redeems a 15-Star gift from /balance.
+	sw := show(t, l.env, stars.ID).Winners[0]
+	su := telegramtest.User{ID: sw.TelegramID, FirstName: "S", LanguageCode: "ru"}
+	press := func(data string, next func(telegramtest.Message) bool) bool {
+		m, ok := l.lastWith(su.ID, data)
+		if !ok {
+			return false
+		}
+		n := len(l.tg.Messages(su.ID))
+		if _, err := l.tg.PressButton(su, m, data); err != nil {
+			return false
+		}
+		_, ok = l.newest(su.ID, next, max(n-1, 0))
+		return ok
+	}
+	hasPrefix := func(prefix string) func(telegramtest.Message) bool {
+		return func(m telegramtest.Message) bool {
+			if m.ReplyMarkup == nil {
+				return false
+			}
+			for _, row := range m.ReplyMarkup.InlineKeyboard {
+				for _, b := range row {
+					if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, prefix) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	l.attempt("gift redeemed", func() {
+		n := len(l.tg.Messages(su.ID))
+		l.tg.SendText(su, "/balance")
+		if _, ok := l.newest(su.ID, hasPrefix("gift"), n); !ok {
+			return
+		}
+		if !press("gift", hasPrefix("gift:pick:")) || !press("gift:pick:"+l.gift.ID, hasPrefix("gift:ok:")) {
+			return
+		}
+		m, ok := l.newest(su.ID, hasPrefix("gift:ok:"), 0)
+		if !ok {
+			return
+		}
+		for _, row := range m.ReplyMarkup.InlineKeyboard {
+			for _, b := range row {
+				if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, "gift:ok:") {
+					_, _ = l.tg.PressButton(su, m, *b.CallbackData)
+				}
+			}
+		}
+	}, func() bool { return len(l.tg.SentGifts()) > 0 }, su.ID)
 	// The ruble winner withdraws to a YooMoney wallet.
 	winner := show(t, l.env, rub.ID).Winners[0]
 	w := telegramtest.User{ID: winner.TelegramID, FirstName: "W", LanguageCode: "ru"}
 	l.attempt("ruble payout", func() {
 		n := len(l.tg.Messages(w.ID))
 		l.tg.SendText(w, "/balance")
-		if _, ok := l.newest(w.ID, func(telegramtest.Message) bool { _, has := l.lastWith(w.ID, "wd"); return has }, n); !ok {
+		// /balance shows the balance with a withdraw button, or straight away where to send it.
+		withButton := func(data string) func(telegramtest.Message) bool {
+			return func(m telegramtest.Message) bool { _, ok := m.Button(data); return ok }
+		}
+		m, ok := l.newest(w.ID, func(m telegramtest.Message) bool { return withButton("wd")(m) || withButton("wd:wallet")(m) }, n)
+		if !ok {
 			return
 		}
-		m, _ := l.lastWith(w.ID, "wd")
-		n = len(l.tg.Messages(w.ID))
-		if _, err := l.tg.PressButton(w, m, "wd"); err != nil {
-			return
+		if !withButton("wd:wallet")(m) {
+			n = len(l.tg.Messages(w.ID))
+			if _, err := l.tg.PressButton(w, m, "wd"); err != nil {
+				return
+			}
+			if m, ok = l.newest(w.ID, withButton("wd:wallet"), max(n-1, 0)); !ok {
+				return
+			}
 		}
-		if _, ok := l.newest(w.ID, func(telegramtest.Message) bool { _, has := l.lastWith(w.ID, "wd:wallet"); return has }, n); !ok {
-			return
-		}
-		m, _ = l.lastWith(w.ID, "wd:wallet")
 		n = len(l.tg.Messages(w.ID))
 		if _, err := l.tg.PressButton(w, m, "wd:wallet"); err != nil {
 			return
@@ -419,7 +501,7 @@ func (l *life) live() {
 			return
 		}
 		l.tg.SendText(w, "41001614575714") // a YooKassa test wallet that succeeds
-	}, func() bool { return len(l.yk.PayoutIDs()) > 0 })
+	}, func() bool { return len(l.yk.PayoutIDs()) > 0 }, w.ID)
 	if !waitCond(120*time.Second, func() bool {
 		return l.count("SELECT count(*) FROM rub_payouts WHERE status = 'succeeded'") == 1
 	}) {
@@ -507,6 +589,13 @@ func (l *life) check() {
 		if refunds[c] > 1 || (refunds[c] == 1) != (status == "refunded") {
 			t.Errorf("Stars payment %s…: %d refunds at Telegram, %s here", c[:12], refunds[c], status)
 		}
+	}
+	// The gift: bought once at Telegram, paid once from the winner's balance.
+	if n := len(l.tg.SentGifts()); n != 1 {
+		t.Errorf("%d gifts sent, want 1", n)
+	}
+	if n := l.count("SELECT count(*) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code LIKE 'user:%:held:XTR' AND p.amount > 0"); n != 1 {
+		t.Errorf("%d holds of Stars for gifts, want 1", n)
 	}
 	// YooKassa's side: one payout, of the prize; ruble refunds match.
 	if ids := l.yk.PayoutIDs(); len(ids) != 1 {

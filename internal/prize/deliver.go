@@ -17,6 +17,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/faults"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/notify"
@@ -45,8 +46,11 @@ func (w *DeliverWorker) Work(ctx context.Context, j *river.Job[DeliverArgs]) err
 	return w.Service.Deliver(ctx, j.Args.ID)
 }
 
-// Timeout leaves room for a search through a long history before the call.
-func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return 5 * time.Minute }
+// Timeout leaves room for a search through a long history before the call (a -tags faults
+// build shortens it, so the fault matrix rescues a delivery killed mid-call within seconds).
+func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return faults.JobTimeout(5 * time.Minute)
+}
 
 // outcome is what a refusal means for the claim.
 type outcome int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -294,7 +295,11 @@ func (wk *Workers) fanout(ctx context.Context, a FanoutArgs) error {
 					return fmt.Errorf("raffle: fan-out status: %w", err)
 				}
 				if status == StatusSettled {
-					return nil
+					// Only the public record (the channel's post of the list hash) still goes.
+					batch = slices.DeleteFunc(slices.Clone(batch), func(m notify.Message) bool { return m.ChatID > 0 })
+					if len(batch) == 0 {
+						return nil
+					}
 				}
 			}
 			if start == 0 && a.Event == FanoutResult {
