@@ -107,7 +107,9 @@ func TestGiftPrizeDrawThroughServe(t *testing.T) {
 	if !strings.Contains(bal.Text, "35 ⭐") {
 		t.Fatalf("balance: %q", bal.Text)
 	}
-	press := func(m telegramtest.Message, data string) telegramtest.Message {
+	// press presses data on m and returns the bot's message that then offers a button starting
+	// with want (the edit may come a little after the answer: replies are paced).
+	press := func(m telegramtest.Message, data, want string) telegramtest.Message {
 		t.Helper()
 		id, err := tg.PressButton(u, m, data)
 		if err != nil {
@@ -116,17 +118,22 @@ func TestGiftPrizeDrawThroughServe(t *testing.T) {
 		if _, err := tg.WaitForCallbackAnswer(wctx, id); err != nil {
 			t.Fatal(err)
 		}
-		ms := tg.Messages(u.ID)
-		for i := len(ms) - 1; i >= 0; i-- {
-			if ms[i].MessageID == m.MessageID {
-				return ms[i]
+		return newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool {
+			if m.ReplyMarkup == nil {
+				return false
 			}
-		}
-		t.Fatalf("message %d is gone", m.MessageID)
-		return m
+			for _, row := range m.ReplyMarkup.InlineKeyboard {
+				for _, b := range row {
+					if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, want) {
+						return true
+					}
+				}
+			}
+			return false
+		})
 	}
-	list := press(bal, "gift")
-	confirm := press(list, "gift:pick:"+heart.ID)
+	list := press(bal, "gift", "gift:pick:"+heart.ID)
+	confirm := press(list, "gift:pick:"+heart.ID, "gift:ok:")
 	var ok string
 	for _, row := range confirm.ReplyMarkup.InlineKeyboard {
 		for _, b := range row {
@@ -135,7 +142,9 @@ func TestGiftPrizeDrawThroughServe(t *testing.T) {
 			}
 		}
 	}
-	press(confirm, ok)
+	if _, err := tg.PressButton(u, confirm, ok); err != nil {
+		t.Fatalf("press %s: %v", ok, err)
+	}
 	waitUntil(t, "the second gift", func() bool { return len(tg.SentGifts()) == 2 })
 	waitUntil(t, "the user told", func() bool { return anyText(tg, u.ID, "на балансе 20 ⭐") })
 
