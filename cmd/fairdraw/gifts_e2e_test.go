@@ -83,11 +83,8 @@ func TestGiftPrizeDrawThroughServe(t *testing.T) {
 	if _, err := tg.PressButton(u, msgs[0], fmt.Sprintf("pay:xtr:%d", d.ID)); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err = tg.WaitForBotMessages(wctx, u.ID, 2)
-	if err != nil || msgs[1].Invoice == nil {
-		t.Fatalf("invoice: %+v %v", msgs, err)
-	}
-	if _, err := tg.PayInvoice(wctx, u, msgs[1]); err != nil {
+	invoice := newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { return m.Invoice != nil })
+	if _, err := tg.PayInvoice(wctx, u, invoice); err != nil {
 		t.Fatalf("pay: %v", err)
 	}
 	waitUntil(t, "entry and ticket", func() bool { d := show(t, env, d.ID); return d.Entries == 1 && d.TicketID != "" })
