@@ -425,57 +425,11 @@ func (l *life) live() {
 	if !waitCond(120*time.Second, func() bool { p, _ := l.tg.Payment(lateCharge); return p.Refunded }) {
 		t.Fatal("the late payment was never refunded")
 	}
-	// The Stars winner (18 Stars) redeems a 15-Star gift from /balance.
-	sw := show(t, l.env, stars.ID).Winners[0]
-	su := telegramtest.User{ID: sw.TelegramID, FirstName: "S", LanguageCode: "ru"}
-	press := func(data string, next func(telegramtest.Message) bool) bool {
-		m, ok := l.lastWith(su.ID, data)
-		if !ok {
-			return false
-		}
-		n := len(l.tg.Messages(su.ID))
-		if _, err := l.tg.PressButton(su, m, data); err != nil {
-			return false
-		}
-		_, ok = l.newest(su.ID, next, max(n-1, 0))
-		return ok
+	// The Stars winner (18 Stars) redeems a 15-Star gift from /balance: in the lives of the gift
+	// points, and in every life of the full run.
+	if l.withGift() {
+		l.redeemGift(stars)
 	}
-	hasPrefix := func(prefix string) func(telegramtest.Message) bool {
-		return func(m telegramtest.Message) bool {
-			if m.ReplyMarkup == nil {
-				return false
-			}
-			for _, row := range m.ReplyMarkup.InlineKeyboard {
-				for _, b := range row {
-					if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, prefix) {
-						return true
-					}
-				}
-			}
-			return false
-		}
-	}
-	l.attempt("gift redeemed", func() {
-		n := len(l.tg.Messages(su.ID))
-		l.tg.SendText(su, "/balance")
-		if _, ok := l.newest(su.ID, hasPrefix("gift"), n); !ok {
-			return
-		}
-		if !press("gift", hasPrefix("gift:pick:")) || !press("gift:pick:"+l.gift.ID, hasPrefix("gift:ok:")) {
-			return
-		}
-		m, ok := l.newest(su.ID, hasPrefix("gift:ok:"), 0)
-		if !ok {
-			return
-		}
-		for _, row := range m.ReplyMarkup.InlineKeyboard {
-			for _, b := range row {
-				if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, "gift:ok:") {
-					_, _ = l.tg.PressButton(su, m, *b.CallbackData)
-				}
-			}
-		}
-	}, func() bool { return len(l.tg.SentGifts()) > 0 }, su.ID)
 	// The ruble winner withdraws to a YooMoney wallet.
 	winner := show(t, l.env, rub.ID).Winners[0]
 	w := telegramtest.User{ID: winner.TelegramID, FirstName: "W", LanguageCode: "ru"}
@@ -597,11 +551,15 @@ func (l *life) check() {
 		}
 	}
 	// The gift: bought once at Telegram, paid once from the winner's balance.
-	if n := len(l.tg.SentGifts()); n != 1 {
-		t.Errorf("%d gifts sent, want 1", n)
+	wantGifts := 0
+	if l.withGift() {
+		wantGifts = 1
 	}
-	if n := l.count("SELECT count(*) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code LIKE 'user:%:held:XTR' AND p.amount > 0"); n != 1 {
-		t.Errorf("%d holds of Stars for gifts, want 1", n)
+	if n := len(l.tg.SentGifts()); n != wantGifts {
+		t.Errorf("%d gifts sent, want %d", n, wantGifts)
+	}
+	if n := l.count("SELECT count(*) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code LIKE 'user:%:held:XTR' AND p.amount > 0"); n != wantGifts {
+		t.Errorf("%d holds of Stars for gifts, want %d", n, wantGifts)
 	}
 	// YooKassa's side: one payout, of the prize; ruble refunds match.
 	if ids := l.yk.PayoutIDs(); len(ids) != 1 {
@@ -650,4 +608,64 @@ func (l *life) check() {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	slices.Sort(lines)
 	t.Logf("crash points reached: %v", slices.Compact(lines))
+}
+
+// withGift reports whether this life redeems a gift: in the full run, and for the gift points.
+func (l *life) withGift() bool {
+	return strings.Contains(l.point, "gift") || os.Getenv("FAIRDRAW_FAULTS") == "all"
+}
+
+// redeemGift: the Stars winner redeems a 15-Star gift from /balance.
+func (l *life) redeemGift(stars raffle.Draw) {
+	t := l.t
+	sw := show(t, l.env, stars.ID).Winners[0]
+	su := telegramtest.User{ID: sw.TelegramID, FirstName: "S", LanguageCode: "ru"}
+	press := func(data string, next func(telegramtest.Message) bool) bool {
+		m, ok := l.lastWith(su.ID, data)
+		if !ok {
+			return false
+		}
+		n := len(l.tg.Messages(su.ID))
+		if _, err := l.tg.PressButton(su, m, data); err != nil {
+			return false
+		}
+		_, ok = l.newest(su.ID, next, max(n-1, 0))
+		return ok
+	}
+	hasPrefix := func(prefix string) func(telegramtest.Message) bool {
+		return func(m telegramtest.Message) bool {
+			if m.ReplyMarkup == nil {
+				return false
+			}
+			for _, row := range m.ReplyMarkup.InlineKeyboard {
+				for _, b := range row {
+					if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, prefix) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	l.attempt("gift redeemed", func() {
+		n := len(l.tg.Messages(su.ID))
+		l.tg.SendText(su, "/balance")
+		if _, ok := l.newest(su.ID, hasPrefix("gift"), n); !ok {
+			return
+		}
+		if !press("gift", hasPrefix("gift:pick:")) || !press("gift:pick:"+l.gift.ID, hasPrefix("gift:ok:")) {
+			return
+		}
+		m, ok := l.newest(su.ID, hasPrefix("gift:ok:"), 0)
+		if !ok {
+			return
+		}
+		for _, row := range m.ReplyMarkup.InlineKeyboard {
+			for _, b := range row {
+				if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, "gift:ok:") {
+					_, _ = l.tg.PressButton(su, m, *b.CallbackData)
+				}
+			}
+		}
+	}, func() bool { return len(l.tg.SentGifts()) > 0 }, su.ID)
 }
