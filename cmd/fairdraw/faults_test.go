@@ -612,7 +612,7 @@ func (l *life) check() {
 
 // withGift reports whether this life redeems a gift: in the full run, and for the gift points.
 func (l *life) withGift() bool {
-	return strings.Contains(l.point, "gift") || os.Getenv("FAIRDRAW_FAULTS") == "all"
+	return strings.Contains(strings.ToLower(l.point), "gift") || os.Getenv("FAIRDRAW_FAULTS") == "all"
 }
 
 // redeemGift: the Stars winner redeems a 15-Star gift from /balance.
