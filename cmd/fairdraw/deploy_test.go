@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -308,20 +306,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 		"DATABASE_URL": dbURL, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "METRICS_ADDR": metricsAddr,
 		"BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "LOG_LEVEL": "warn",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, io.Discard)
 	scrape := func() string {
 		resp, err := http.Get("http://" + metricsAddr + "/metrics")
 		if err != nil {

@@ -37,21 +37,8 @@ func TestStarsDrawThroughServe(t *testing.T) {
 		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
 		"LOG_LEVEL": "warn",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
 	var serveLog bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &serveLog)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, &serveLog)
 
 	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "create", "--currency", "XTR", "--fee", "10", "--min", "3",
 		"--winners", "2", "--commission-bp", "1000", "--deadline", "1h", "--title", "Осенний")
@@ -212,20 +199,7 @@ func TestWebhookModeThroughServe(t *testing.T) {
 		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "PUBLIC_URL": "http://" + addr,
 		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "hook-secret_1", "LOG_LEVEL": "warn",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, io.Discard)
 	waitUntil(t, "setWebhook", func() bool { return len(tg.Calls("setWebhook")) == 1 })
 	u := telegramtest.User{ID: 601, FirstName: "Web", LanguageCode: "en"}
 	tg.SendText(u, "/start")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,21 +38,8 @@ func TestGiftPrizeDrawThroughServe(t *testing.T) {
 		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "ADMIN_IDS": "900", "PUBLIC_URL": "http://" + addr, "LOG_LEVEL": "warn",
 		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
 	var serveLog bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &serveLog)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, &serveLog)
 
 	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "create", "--currency", "XTR", "--fee", "85", "--min", "1",
 		"--prize", "gift", "--title", "Подарок")

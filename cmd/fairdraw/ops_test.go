@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
@@ -111,20 +109,7 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr, "METRICS_ADDR": metricsAddr,
 		"BOT_TOKEN": "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "CURRENCIES": "XTR", "TELEGRAM_API_URL": "http://127.0.0.1:1",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, io.Discard)
 	for _, tc := range []struct {
 		url  string
 		code int

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,20 +45,7 @@ func TestRubleDrawThroughServe(t *testing.T) {
 		"YOOKASSA_TRUSTED_IPS": "127.0.0.1/32,::1/128",
 	}
 	serveLog, _ := os.Create("/tmp/rubles-e2e.log")
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, serveLog)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, serveLog)
 
 	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "create", "--currency", "RUB", "--fee", "10000", "--min", "2",
 		"--winners", "1", "--commission-bp", "1000", "--deadline", "1h", "--title", "Рублёвый")

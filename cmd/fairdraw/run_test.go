@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -147,4 +148,24 @@ func waitFor(t *testing.T, url string, done <-chan int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal(fmt.Sprintf("%s never answered", url))
+}
+
+// startServe runs `fairdraw serve` in this process with env until the test ends (then stops it
+// and waits up to 30 s), and returns once HTTP_ADDR answers /healthz. stderr gets its log.
+func startServe(t *testing.T, env map[string]string, stderr io.Writer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "http://"+env["HTTP_ADDR"]+"/healthz", done)
 }

@@ -41,21 +41,8 @@ func spikeServe(t *testing.T, rate int) (*telegramtest.Server, map[string]string
 		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
 		"SEND_RATE_GLOBAL": fmt.Sprint(rate), "LOG_LEVEL": "warn",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
 	serveLog := &lockedBuffer{}
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, serveLog)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, serveLog)
 	return tg, env, serveLog
 }
 
@@ -322,20 +309,7 @@ func TestWebhookRegisteredDespiteFailures(t *testing.T) {
 		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "PUBLIC_URL": "http://" + addr,
 		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "hook-secret_1", "LOG_LEVEL": "error",
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "http://"+addr+"/healthz", done)
+	startServe(t, env, io.Discard)
 	// Not ready while no setWebhook has been accepted (the first two fail).
 	// (Only a call Telegram has not even received by the time /readyz answered proves it.)
 	code, checks := readyStatus(t, addr)
