@@ -164,7 +164,7 @@ func anyText(tg *telegramtest.Server, chat int64, subs ...string) bool {
 	return false
 }
 
-func show(t *testing.T, env map[string]string, id int64) raffle.Draw {
+func show(t testing.TB, env map[string]string, id int64) raffle.Draw {
 	t.Helper()
 	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "show", fmt.Sprint(id))
 	if code != 0 {

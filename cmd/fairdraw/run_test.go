@@ -18,7 +18,7 @@ import (
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // runCmd runs the binary's run function with env and returns exit code, stdout and stderr.
-func runCmd(t *testing.T, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
+func runCmd(t testing.TB, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(ctx, args, func(k string) string { return env[k] }, &out, &errOut)
@@ -122,7 +122,7 @@ func TestServeAnswersHealthAndShutsDown(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,7 +133,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // waitFor polls url until it answers, failing if the server exits first.
-func waitFor(t *testing.T, url string, done <-chan int) {
+func waitFor(t testing.TB, url string, done <-chan int) {
 	t.Helper()
 	for range 300 {
 		select {
@@ -152,7 +152,7 @@ func waitFor(t *testing.T, url string, done <-chan int) {
 
 // startServe runs `fairdraw serve` in this process with env until the test ends (then stops it
 // and waits up to 30 s), and returns once HTTP_ADDR answers /healthz. stderr gets its log.
-func startServe(t *testing.T, env map[string]string, stderr io.Writer) {
+func startServe(t testing.TB, env map[string]string, stderr io.Writer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)

@@ -25,7 +25,7 @@ import (
 // second per chat) with 429s, as Telegram does, at SEND_RATE_GLOBAL=rate. Its Redis keys
 // live in a database of their own (redis db 9), so other tests' sending does not share its
 // budget.
-func spikeServe(t *testing.T, rate int) (*telegramtest.Server, map[string]string, *lockedBuffer) {
+func spikeServe(t testing.TB, rate int) (*telegramtest.Server, map[string]string, *lockedBuffer) {
 	t.Helper()
 	_, dbURL := dbtest.NewDBWithURL(t)
 	tg := telegramtest.NewServer(t, telegramtest.Config{GlobalRate: rate, PerChatRate: 1})
@@ -63,7 +63,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func createDraw(t *testing.T, env map[string]string, args ...string) raffle.Draw {
+func createDraw(t testing.TB, env map[string]string, args ...string) raffle.Draw {
 	t.Helper()
 	code, out, errOut := runCmd(t, t.Context(), env, append([]string{"raffle", "create", "--currency", "XTR", "--fee", "1", "--deadline", "1h", "--title", "Старт"}, args...)...)
 	if code != 0 {
@@ -87,7 +87,7 @@ func botMessages(tg *telegramtest.Server, chat int64) []telegramtest.Message {
 	return out
 }
 
-func waitLong(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitLong(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -264,7 +264,7 @@ func spikeUsers() int {
 }
 
 // logMetrics logs serve's intake and sending figures from /metrics.
-func logMetrics(t *testing.T, env map[string]string) {
+func logMetrics(t testing.TB, env map[string]string) {
 	t.Helper()
 	resp, err := http.Get("http://" + env["HTTP_ADDR"] + "/metrics")
 	if err != nil {

@@ -2,7 +2,8 @@
 // payments, in Russian or English by the user's Telegram language.
 //
 // Every update goes through HandleUpdate, whether it came by long polling or by webhook. The
-// sender is upserted as a user first. A successful payment is turned into an entry (or a refund)
+// sender is upserted as a user first (a payer in the transaction that records the payment; a
+// pre-checkout query is answered without writing anything). A successful payment is turned into an entry (or a refund)
 // in one transaction that also marks the update processed, so a payment delivered twice changes
 // nothing; other updates are marked processed before they are handled, so a repeated delivery
 // is ignored. A pre-checkout query is answered from the handler itself, well inside Telegram's
@@ -148,16 +149,19 @@ func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	log := b.logger.With(slog.Int("update_id", u.UpdateID))
+	if u.PreCheckoutQuery != nil {
+		// Answered at once, with no write: the payer was recorded when the invoice was asked
+		// for, and is again by the successful_payment that follows.
+		return b.onPreCheckout(ctx, u.PreCheckoutQuery)
+	}
+	if u.Message != nil && u.Message.SuccessfulPayment != nil {
+		// The payer is upserted in the transaction that records the payment.
+		return b.onSuccessfulPayment(ctx, u.UpdateID, u.Message)
+	}
 	if from := sender(u); from != nil {
-		if err := b.upsertUser(ctx, from); err != nil {
+		if err := b.upsertUser(ctx, b.pool, from); err != nil {
 			return err
 		}
-	}
-	switch {
-	case u.PreCheckoutQuery != nil:
-		return b.onPreCheckout(ctx, u.PreCheckoutQuery)
-	case u.Message != nil && u.Message.SuccessfulPayment != nil:
-		return b.onSuccessfulPayment(ctx, u.UpdateID, u.Message)
 	}
 	fresh, err := b.claim(ctx, u.UpdateID)
 	if err != nil {
@@ -226,11 +230,11 @@ func sender(u telego.Update) *telego.User {
 	return nil
 }
 
-func (b *Bot) upsertUser(ctx context.Context, from *telego.User) error {
+func (b *Bot) upsertUser(ctx context.Context, conn dbq.DBTX, from *telego.User) error {
 	if from.ID <= 0 || from.IsBot {
 		return nil
 	}
-	_, err := q.UpsertUser(ctx, b.pool, dbq.UpsertUserParams{
+	_, err := q.UpsertUser(ctx, conn, dbq.UpsertUserParams{
 		TelegramID: from.ID, Username: from.Username, FirstName: from.FirstName, LanguageCode: from.LanguageCode, Now: b.now(),
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
@@ -50,9 +51,9 @@ func (b *Bot) EnablePaymentIntake() *PaymentIntake {
 	return b.intake
 }
 
-// record stores pay for the intake in the transaction that claims the update. A payment
-// delivered again finds its update claimed and records nothing.
-func (pi *PaymentIntake) record(ctx context.Context, updateID int, pay raffle.Payment) error {
+// record stores pay for the intake, and upserts the payer, in the transaction that claims the
+// update. A payment delivered again finds its update claimed and records nothing.
+func (pi *PaymentIntake) record(ctx context.Context, updateID int, pay raffle.Payment, from *telego.User) error {
 	b := pi.bot
 	data, err := json.Marshal(pay)
 	if err != nil {
@@ -65,6 +66,9 @@ func (pi *PaymentIntake) record(ctx context.Context, updateID int, pay raffle.Pa
 		}
 		if n == 0 {
 			return nil // recorded (and maybe booked) when it came first
+		}
+		if err := b.upsertUser(ctx, tx, from); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO payment_intake (charge_id, update_id, draw_id, payment, received_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (charge_id) DO NOTHING`, pay.ExternalID, updateID, pay.DrawID, data, b.now())
@@ -154,35 +158,40 @@ func (pi *PaymentIntake) drain(ctx context.Context) (int, error) {
 		}
 		slices.Sort(users)
 		users = slices.Compact(users)
-		now := b.now()
-		for _, id := range users {
-			if err := q.EnsureUser(ctx, tx, dbq.EnsureUserParams{TelegramID: id, FirstSeenAt: now}); err != nil {
-				return fmt.Errorf("bot: ensure user: %w", err)
-			}
+		if err := q.EnsureUsers(ctx, tx, dbq.EnsureUsersParams{Ids: users, Now: b.now()}); err != nil {
+			return fmt.Errorf("bot: ensure users: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE telegram_id = ANY($1) ORDER BY telegram_id FOR UPDATE`, users); err != nil {
+		if _, err := q.LockUsers(ctx, tx, users); err != nil {
 			return fmt.Errorf("bot: lock users: %w", err)
 		}
 		done := make([]string, 0, len(batch))
-		for _, r := range batch {
-			sp, err := tx.Begin(ctx)
-			if err != nil {
-				return fmt.Errorf("bot: savepoint: %w", err)
+		// The batch is in draw order: each draw's payments go through EnterMany together, in a
+		// savepoint; if that fails (a payment delivered by another path meanwhile, a refusal the
+		// batch cannot express) the draw's payments are entered one by one instead.
+		for len(batch) > 0 {
+			n := 1
+			for n < len(batch) && batch[n].pay.DrawID == batch[0].pay.DrawID {
+				n++
 			}
-			res, err := b.draws.Enter(ctx, sp, r.pay)
+			group := batch[:n]
+			batch = batch[n:]
+			res, err := pi.enterGroup(ctx, tx, group)
 			if err != nil {
-				_ = sp.Rollback(ctx)
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				b.logger.Error("book recorded payment; it stays for the next round", slog.String("charge_id", r.chargeID), slog.Any("error", err))
-				continue
+				b.logger.Warn("book payments as a batch; entering them one by one", slog.Int64("draw_id", group[0].pay.DrawID), slog.Any("error", err))
+				res, err = pi.enterEach(ctx, tx, group)
+				if err != nil {
+					return err
+				}
 			}
-			if err := sp.Commit(ctx); err != nil {
-				return fmt.Errorf("bot: release savepoint: %w", err)
+			for i, r := range res {
+				if r != nil {
+					results = append(results, *r)
+					done = append(done, group[i].chargeID)
+				}
 			}
-			results = append(results, res)
-			done = append(done, r.chargeID)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM payment_intake WHERE charge_id = ANY($1)`, done); err != nil {
 			return fmt.Errorf("bot: delete booked payments: %w", err)
@@ -196,4 +205,57 @@ func (pi *PaymentIntake) drain(ctx context.Context) (int, error) {
 		b.countPayment(res)
 	}
 	return len(results), nil
+}
+
+// enterGroup enters the payments of one draw with raffle.EnterMany in a savepoint.
+func (pi *PaymentIntake) enterGroup(ctx context.Context, tx pgx.Tx, group []recorded) ([]*raffle.EntryResult, error) {
+	pays := make([]raffle.Payment, len(group))
+	for i, r := range group {
+		pays[i] = r.pay
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: savepoint: %w", err)
+	}
+	res, err := pi.bot.draws.EnterMany(ctx, sp, pays)
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return nil, err
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("bot: release savepoint: %w", err)
+	}
+	out := make([]*raffle.EntryResult, len(res))
+	for i := range res {
+		out[i] = &res[i]
+	}
+	return out, nil
+}
+
+// enterEach enters payments one by one, each in a savepoint of its own, so one failing
+// payment stays recorded for the next round without undoing the others (its result is nil).
+// An error means tx itself is unusable.
+func (pi *PaymentIntake) enterEach(ctx context.Context, tx pgx.Tx, group []recorded) ([]*raffle.EntryResult, error) {
+	b := pi.bot
+	out := make([]*raffle.EntryResult, len(group))
+	for i, r := range group {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("bot: savepoint: %w", err)
+		}
+		res, err := b.draws.Enter(ctx, sp, r.pay)
+		if err != nil {
+			_ = sp.Rollback(ctx)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			b.logger.Error("book recorded payment; it stays for the next round", slog.String("charge_id", r.chargeID), slog.Any("error", err))
+			continue
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return nil, fmt.Errorf("bot: release savepoint: %w", err)
+		}
+		out[i] = &res
+	}
+	return out, nil
 }

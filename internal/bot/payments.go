@@ -120,6 +120,11 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 		b.logger.Error("successful_payment without payer or charge id", slog.Int("update_id", updateID))
 		return nil
 	}
+	if b.intake == nil || isTopUp(sp.InvoicePayload) {
+		if err := b.upsertUser(ctx, b.pool, m.From); err != nil {
+			return err
+		}
+	}
 	if isTopUp(sp.InvoicePayload) {
 		return b.onTopUp(ctx, updateID, m)
 	}
@@ -139,10 +144,13 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, updateID int, m *telego.M
 	if pay.Currency != "XTR" || pay.Amount <= 0 {
 		b.metrics.malformed.Inc()
 		b.logger.Error("successful_payment that is not Stars", slog.String("currency", pay.Currency), slog.Int64("amount", pay.Amount))
+		if b.intake != nil {
+			return b.upsertUser(ctx, b.pool, m.From)
+		}
 		return nil
 	}
 	if b.intake != nil {
-		return b.intake.record(ctx, updateID, pay)
+		return b.intake.record(ctx, updateID, pay, m.From)
 	}
 	var res raffle.EntryResult
 	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {

@@ -2,7 +2,6 @@ package raffle
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -43,56 +42,61 @@ type EntryResult struct {
 	Replay bool
 }
 
-// CheckEntry tells whether userID may pay amount in currency for drawID now, without writing
-// anything. It is the pre-checkout check; Enter checks again under locks.
-func (s *Service) CheckEntry(ctx context.Context, drawID, userID int64, currency string, amount int64) error {
-	row, err := q.GetRaffle(ctx, s.pool, drawID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &Refusal{RefuseNotFound}
-	}
-	if err != nil {
-		return fmt.Errorf("raffle: check entry: %w", err)
-	}
-	user, err := q.GetUser(ctx, s.pool, userID)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("raffle: check entry: %w", err)
-	}
-	return s.refusal(ctx, s.pool, row, user, currency, amount)
-}
-
 // refusal applies the entry rules to a draw row and a user row.
 func (s *Service) refusal(ctx context.Context, conn dbq.DBTX, r dbq.Raffle, u dbq.User, currency string, amount int64) error {
-	switch {
-	case r.Status == StatusCancelled || r.Status == StatusRefunded:
-		return &Refusal{RefuseCancelled}
-	case r.Status != StatusOpen:
-		return &Refusal{RefuseClosed}
-	case r.EntriesPaused:
-		return &Refusal{RefusePaused}
-	case currency != r.Currency || amount != r.Fee:
-		return &Refusal{RefuseAmount}
-	case r.MaxParticipants.Valid && r.EntriesCount >= r.MaxParticipants.Int32:
-		return &Refusal{RefuseFull}
-	case u.BannedAt != nil:
-		return &Refusal{RefuseBanned}
+	if code := drawRefusal(r, u.BannedAt != nil, currency, amount); code != "" {
+		return &Refusal{code}
 	}
 	mine, err := q.CountUserEntriesInRaffle(ctx, conn, dbq.CountUserEntriesInRaffleParams{RaffleID: r.ID, TelegramID: u.TelegramID})
 	if err != nil {
 		return fmt.Errorf("raffle: count entries: %w", err)
 	}
-	if mine >= r.MaxEntriesPerUser {
-		return &Refusal{RefuseUserLimit}
-	}
-	now := s.now().UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	daily, err := q.CountUserEntriesSince(ctx, conn, dbq.CountUserEntriesSinceParams{TelegramID: u.TelegramID, Since: today})
+	daily, err := q.CountUserEntriesSince(ctx, conn, dbq.CountUserEntriesSinceParams{TelegramID: u.TelegramID, Since: startOfDay(s.now())})
 	if err != nil {
 		return fmt.Errorf("raffle: count daily entries: %w", err)
 	}
-	if int(daily) >= s.entriesPerDay(ctx, conn) {
-		return &Refusal{RefuseDailyLimit}
+	if code := limitRefusal(r, int(mine), int(daily), s.entriesPerDay(ctx, conn)); code != "" {
+		return &Refusal{code}
 	}
 	return nil
+}
+
+// drawRefusal is the part of the entry rules that needs only the draw and the user: the
+// refusal code, or "" when the draw takes this payment.
+func drawRefusal(r dbq.Raffle, banned bool, currency string, amount int64) string {
+	switch {
+	case r.Status == StatusCancelled || r.Status == StatusRefunded:
+		return RefuseCancelled
+	case r.Status != StatusOpen:
+		return RefuseClosed
+	case r.EntriesPaused:
+		return RefusePaused
+	case currency != r.Currency || amount != r.Fee:
+		return RefuseAmount
+	case r.MaxParticipants.Valid && r.EntriesCount >= r.MaxParticipants.Int32:
+		return RefuseFull
+	case banned:
+		return RefuseBanned
+	}
+	return ""
+}
+
+// limitRefusal is the rest: the user's entries in the draw (mine) and since the start of the
+// UTC day (daily) against the draw's and the daily limit.
+func limitRefusal(r dbq.Raffle, mine, daily, perDay int) string {
+	switch {
+	case mine >= int(r.MaxEntriesPerUser):
+		return RefuseUserLimit
+	case daily >= perDay:
+		return RefuseDailyLimit
+	}
+	return ""
+}
+
+// startOfDay is the start of the UTC day of t: daily limits count from there.
+func startOfDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // ledgerKey is the idempotency key of a payment's arrival in the ledger.
@@ -300,16 +304,7 @@ const entryAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // row is locked by the caller, so no other entry of the draw is being created meanwhile.
 func newEntryCode(ctx context.Context, tx pgx.Tx, drawID int64) (string, error) {
 	for range 10 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		c := make([]byte, 0, 9)
-		for i, x := range b {
-			if i == 4 {
-				c = append(c, '-')
-			}
-			c = append(c, entryAlphabet[int(x)%len(entryAlphabet)])
-		}
-		code := string(c)
+		code := randomEntryCode()
 		taken, err := q.EntryCodeExists(ctx, tx, dbq.EntryCodeExistsParams{RaffleID: drawID, Code: code})
 		if err != nil {
 			return "", fmt.Errorf("raffle: entry code: %w", err)

@@ -33,6 +33,7 @@ type Service struct {
 	digestInterval   time.Duration
 	limits           Limits
 	channelID        int64
+	checks           checkBatcher
 }
 
 // Limits are operator settings that may change while fairdraw runs (the admin panel's

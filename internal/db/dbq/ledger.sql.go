@@ -279,6 +279,31 @@ func (q *Queries) LedgerInsertPostings(ctx context.Context, db DBTX, arg LedgerI
 	return err
 }
 
+const ledgerInsertPostingsMany = `-- name: LedgerInsertPostingsMany :exec
+INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, account_version)
+SELECT p.transaction_id, p.account_id, p.currency, p.amount, 0, 0
+  FROM (SELECT unnest($1::bigint[]) AS transaction_id, unnest($2::bigint[]) AS account_id,
+               unnest($3::text[]) AS currency, unnest($4::bigint[]) AS amount) AS p
+`
+
+type LedgerInsertPostingsManyParams struct {
+	TransactionIds []int64  `json:"transaction_ids"`
+	AccountIds     []int64  `json:"account_ids"`
+	Currencies     []string `json:"currencies"`
+	Amounts        []int64  `json:"amounts"`
+}
+
+// Postings of many transactions, applied in the order of the arrays.
+func (q *Queries) LedgerInsertPostingsMany(ctx context.Context, db DBTX, arg LedgerInsertPostingsManyParams) error {
+	_, err := db.Exec(ctx, ledgerInsertPostingsMany,
+		arg.TransactionIds,
+		arg.AccountIds,
+		arg.Currencies,
+		arg.Amounts,
+	)
+	return err
+}
+
 const ledgerInsertTransaction = `-- name: LedgerInsertTransaction :one
 INSERT INTO ledger_transactions (idempotency_key, request_hash, kind, memo)
 VALUES ($1, $2, $3, $4)
@@ -303,6 +328,53 @@ func (q *Queries) LedgerInsertTransaction(ctx context.Context, db DBTX, arg Ledg
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const ledgerInsertTransactions = `-- name: LedgerInsertTransactions :many
+INSERT INTO ledger_transactions (idempotency_key, request_hash, kind, memo)
+SELECT t.key, t.hash, t.kind, t.memo
+  FROM (SELECT unnest($1::text[]) AS key, unnest($2::bytea[]) AS hash,
+               unnest($3::text[]) AS kind, unnest($4::text[]) AS memo) AS t
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id, idempotency_key
+`
+
+type LedgerInsertTransactionsParams struct {
+	Keys   []string `json:"keys"`
+	Hashes [][]byte `json:"hashes"`
+	Kinds  []string `json:"kinds"`
+	Memos  []string `json:"memos"`
+}
+
+type LedgerInsertTransactionsRow struct {
+	ID             int64  `json:"id"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// Many transactions at once (ledger.PostMany); ids follow the order of the arrays.
+func (q *Queries) LedgerInsertTransactions(ctx context.Context, db DBTX, arg LedgerInsertTransactionsParams) ([]LedgerInsertTransactionsRow, error) {
+	rows, err := db.Query(ctx, ledgerInsertTransactions,
+		arg.Keys,
+		arg.Hashes,
+		arg.Kinds,
+		arg.Memos,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LedgerInsertTransactionsRow
+	for rows.Next() {
+		var i LedgerInsertTransactionsRow
+		if err := rows.Scan(&i.ID, &i.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const ledgerLockAccounts = `-- name: LedgerLockAccounts :many
@@ -360,4 +432,34 @@ func (q *Queries) LedgerTransactionByKey(ctx context.Context, db DBTX, idempoten
 	var i LedgerTransactionByKeyRow
 	err := row.Scan(&i.ID, &i.RequestHash)
 	return i, err
+}
+
+const ledgerTransactionsByKeys = `-- name: LedgerTransactionsByKeys :many
+SELECT id, idempotency_key, request_hash FROM ledger_transactions WHERE idempotency_key = ANY($1::text[])
+`
+
+type LedgerTransactionsByKeysRow struct {
+	ID             int64  `json:"id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	RequestHash    []byte `json:"request_hash"`
+}
+
+func (q *Queries) LedgerTransactionsByKeys(ctx context.Context, db DBTX, keys []string) ([]LedgerTransactionsByKeysRow, error) {
+	rows, err := db.Query(ctx, ledgerTransactionsByKeys, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LedgerTransactionsByKeysRow
+	for rows.Next() {
+		var i LedgerTransactionsByKeysRow
+		if err := rows.Scan(&i.ID, &i.IdempotencyKey, &i.RequestHash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -75,3 +75,22 @@ SELECT a.code, p.account_version FROM ledger_postings p
     OR (p.account_version > 1 AND NOT EXISTS (SELECT 1 FROM ledger_postings q
           WHERE q.account_id = p.account_id AND q.account_version = p.account_version - 1))
  ORDER BY a.code, p.account_version;
+
+-- name: LedgerTransactionsByKeys :many
+SELECT id, idempotency_key, request_hash FROM ledger_transactions WHERE idempotency_key = ANY(@keys::text[]);
+
+-- name: LedgerInsertTransactions :many
+-- Many transactions at once (ledger.PostMany); ids follow the order of the arrays.
+INSERT INTO ledger_transactions (idempotency_key, request_hash, kind, memo)
+SELECT t.key, t.hash, t.kind, t.memo
+  FROM (SELECT unnest(@keys::text[]) AS key, unnest(@hashes::bytea[]) AS hash,
+               unnest(@kinds::text[]) AS kind, unnest(@memos::text[]) AS memo) AS t
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id, idempotency_key;
+
+-- name: LedgerInsertPostingsMany :exec
+-- Postings of many transactions, applied in the order of the arrays.
+INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, account_version)
+SELECT p.transaction_id, p.account_id, p.currency, p.amount, 0, 0
+  FROM (SELECT unnest(@transaction_ids::bigint[]) AS transaction_id, unnest(@account_ids::bigint[]) AS account_id,
+               unnest(@currencies::text[]) AS currency, unnest(@amounts::bigint[]) AS amount) AS p;
