@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 )
 
@@ -84,7 +85,10 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 				after["status"] = "refunded"
 			}
 			before := map[string]any{"entry_id": e.EntryID, "seq": e.Seq, "code": e.Code, "payment_id": e.PaymentID, "status": "entered"}
-			if err := s.audit(ctx, tx, actor, "entry.refund", drawID, e.Provider+":"+e.ExternalID, before, after); err != nil {
+			if err := audit.Record(ctx, tx, audit.Entry{
+				At: s.now(), Actor: actor, Action: "entry.refund", DrawID: drawID, Subject: e.Provider + ":" + e.ExternalID,
+				Before: before, After: after,
+			}); err != nil {
 				return nil, err
 			}
 			out = append(out, RefundedEntry{DrawID: drawID, Code: e.Code, PaymentID: e.PaymentID, Provider: e.Provider, Currency: e.Currency, Amount: e.Amount})

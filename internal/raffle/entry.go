@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -209,7 +210,10 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		if _, err := s.jobs.InsertTx(ctx, tx, RefundArgs{PaymentID: pay.ID}, nil); err != nil {
 			return EntryResult{}, fmt.Errorf("raffle: schedule refund: %w", err)
 		}
-		if err := s.audit(ctx, tx, actor, "payment.refused", row.ID, p.Provider+":"+p.ExternalID, nil, pay); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "payment.refused", DrawID: row.ID, Subject: p.Provider + ":" + p.ExternalID,
+			After: pay,
+		}); err != nil {
 			return EntryResult{}, err
 		}
 		return EntryResult{PaymentID: pay.ID, Refusal: refusal}, nil
@@ -241,8 +245,11 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 	if err != nil {
 		return EntryResult{}, fmt.Errorf("raffle: insert entry: %w", err)
 	}
-	if err := s.audit(ctx, tx, actor, "entry.create", d.ID, p.Provider+":"+p.ExternalID, nil, map[string]any{
-		"payment_id": pay.ID, "entry_id": entry.ID, "seq": seq, "code": code, "amount": p.Amount, "currency": p.Currency,
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: actor, Action: "entry.create", DrawID: d.ID, Subject: p.Provider + ":" + p.ExternalID,
+		After: map[string]any{
+			"payment_id": pay.ID, "entry_id": entry.ID, "seq": seq, "code": code, "amount": p.Amount, "currency": p.Currency,
+		},
 	}); err != nil {
 		return EntryResult{}, err
 	}
@@ -267,8 +274,10 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 // auditDuplicate records that a payment was delivered again (and changed nothing), so repeated
 // deliveries are visible to the operator.
 func (s *Service) auditDuplicate(ctx context.Context, tx pgx.Tx, p Payment, res EntryResult) error {
-	return s.audit(ctx, tx, fmt.Sprintf("user:%d", p.UserID), "payment.duplicate", p.DrawID, p.Provider+":"+p.ExternalID, nil,
-		map[string]any{"payment_id": res.PaymentID, "entered": res.Entered, "code": res.Code, "amount": p.Amount})
+	return audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: fmt.Sprintf("user:%d", p.UserID), Action: "payment.duplicate", DrawID: p.DrawID, Subject: p.Provider + ":" + p.ExternalID,
+		After: map[string]any{"payment_id": res.PaymentID, "entered": res.Entered, "code": res.Code, "amount": p.Amount},
+	})
 }
 
 // replayPayment returns the recorded outcome of a payment seen before.

@@ -2,7 +2,6 @@ package raffle
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -146,7 +146,10 @@ func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, err
 		}
 		row.PrizeMode = p.Prize
 		d = fromRow(row)
-		if err := s.audit(ctx, tx, actor, "raffle.create", d.ID, "", nil, d); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "raffle.create", DrawID: d.ID,
+			After: d,
+		}); err != nil {
 			return err
 		}
 		return s.scheduleOpen(ctx, tx, d)
@@ -242,42 +245,11 @@ func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor st
 		if err := q.SetRafflePaused(ctx, tx, dbq.SetRafflePausedParams{ID: id, Paused: paused}); err != nil {
 			return fmt.Errorf("raffle: pause: %w", err)
 		}
-		return s.audit(ctx, tx, actor, "raffle.pause", id, "", map[string]bool{"paused": row.EntriesPaused}, map[string]bool{"paused": paused})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "raffle.pause", DrawID: id,
+			Before: map[string]bool{"paused": row.EntriesPaused}, After: map[string]bool{"paused": paused},
+		})
 	})
-}
-
-// audit appends one row to the audit log inside tx.
-func (s *Service) audit(ctx context.Context, tx pgx.Tx, actor, action string, drawID int64, subject string, before, after any) error {
-	return Audit(ctx, tx, s.now(), actor, action, drawID, subject, before, after)
-}
-
-// Audit appends one row to the append-only audit log, inside the caller's transaction when conn
-// is one. drawID 0 means none.
-func Audit(ctx context.Context, conn dbq.DBTX, at time.Time, actor, action string, drawID int64, subject string, before, after any) error {
-	enc := func(v any) ([]byte, error) {
-		if v == nil {
-			return nil, nil
-		}
-		data, err := json.Marshal(v)
-		return db.NoNULEscapes(data), err
-	}
-	b, err := enc(before)
-	if err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	a, err := enc(after)
-	if err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	// The subject is often what a user sent (button data, a command): keep it storable.
-	p := dbq.InsertAuditParams{At: at, Actor: db.StorableText(actor), Action: action, Subject: db.StorableText(subject), Before: b, After: a}
-	if drawID != 0 {
-		p.RaffleID = pgtype.Int8{Int64: drawID, Valid: true}
-	}
-	if err := q.InsertAudit(ctx, conn, p); err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	return nil
 }
 
 // alert tells every admin about something that needs a person, through the message queue.
