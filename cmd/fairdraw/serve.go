@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/fairdraw/fairdraw/internal/admin"
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
@@ -118,6 +119,8 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
+	// Alerts: one message per admin, queued in the transaction of what needs a person.
+	alerter := alert.New(alert.Config{Pool: pool, Jobs: jobs, AdminIDs: e.cfg.AdminIDs})
 	// Settings the admins change in the panel; the environment gives their defaults.
 	settings := admin.NewSettings(pool, admin.Defaults{
 		MaxEntriesPerDay: e.cfg.MaxEntriesPerDay, DigestInterval: e.cfg.JoinDigestInterval,
@@ -125,7 +128,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	}, nil)
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
-		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
+		PublicURL: e.cfg.PublicURL, Alerter: alerter, DigestInterval: e.cfg.JoinDigestInterval,
 		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
 	sources, err := e.sources(logger, hooks)
@@ -136,14 +139,14 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	// Rubles: entries by YooKassa payments, refunds, winner payouts.
 	var rub *rubles.Service
 	if e.cfg.Accepts(config.CurrencyRUB) {
-		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger, hooks); err != nil {
+		if rub, err = e.rubles(ctx, api, pool, jobs, draws, alerter, logger, hooks); err != nil {
 			return err
 		}
 		rub.Register(workers)
 		refunders[raffle.ProviderYooKassa] = rub
 	}
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
-	prizes := e.serveGifts(pool, jobs, api, workers, logger)
+	prizes := e.serveGifts(pool, jobs, api, alerter, workers, logger)
 	addPacingWorkers(workers, pacing, logger)
 	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
@@ -152,9 +155,9 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	if _, err := notify.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
 		return fmt.Errorf("notify: metrics: %w", err)
 	}
-	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
+	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: alerter, Logger: logger})
 	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
-	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: draws, Logger: logger})
+	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: alerter, Logger: logger})
 	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
 	river.AddWorker(workers, &ops.PruneWorker{Pool: pool, Logger: logger})
 
@@ -260,7 +263,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 
 // rubles builds the ruble side. YooKassa sends the payer back to the bot after paying, so the
 // bot's username is asked from Telegram; without it the public site is the way back.
-func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
+func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, alerter *alert.Alerter, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
 	ykc, err := yookassa.New(yookassa.Config{
 		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
 		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
@@ -285,7 +288,7 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		Pool: pool, Jobs: jobs, Draws: draws, YooKassa: ykc, Logger: logger, ReturnURL: returnURL,
 		TrustedIPs: &trusted, TrustedProxies: yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies),
 		PublicURL: e.cfg.PublicURL, PayoutGatewayID: e.cfg.YooKassaPayoutAgentID, LinkSecret: e.cfg.YooKassaPayoutSecretKey,
-		AdminIDs: e.cfg.AdminIDs, Receipt: receiptConfig(e.cfg),
+		Alerter: alerter, Receipt: receiptConfig(e.cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rubles: %w", err)

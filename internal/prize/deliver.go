@@ -354,13 +354,11 @@ func (s *Service) wait(ctx context.Context, r Redemption, reason string) error {
 			EventKey: fmt.Sprintf("redeem:%d:waiting", cur.ID), ChatID: cur.TelegramID, Key: "gift.waiting",
 			Args: map[string]i18n.Arg{"gift": giftArg(cur), "price": i18n.M(cur.Price, ledger.XTR), "next": i18n.At(s.now().Add(s.retryInterval))},
 		}}
-		for _, id := range s.admins {
-			msgs = append(msgs, notify.Message{
-				EventKey: fmt.Sprintf("alert:redeem:%d:waiting", cur.ID), ChatID: id, Key: "admin.alert_gift_waiting",
-				Args: map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)},
-			})
+		if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+			return err
 		}
-		return notify.Enqueue(ctx, tx, s.jobs, msgs...)
+		return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("redeem:%d:waiting", cur.ID), "admin.alert_gift_waiting",
+			map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)})
 	})
 }
 
@@ -392,13 +390,11 @@ func (s *Service) release(ctx context.Context, r Redemption, reason string) erro
 			EventKey: fmt.Sprintf("redeem:%d:released", cur.ID), ChatID: cur.TelegramID, Key: "gift.released",
 			Args: map[string]i18n.Arg{"gift": giftArg(cur), "price": i18n.M(cur.Price, ledger.XTR)},
 		}}
-		for _, id := range s.admins {
-			msgs = append(msgs, notify.Message{
-				EventKey: fmt.Sprintf("alert:redeem:%d:released", cur.ID), ChatID: id, Key: "admin.alert_gift_released",
-				Args: map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)},
-			})
+		if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+			return err
 		}
-		return notify.Enqueue(ctx, tx, s.jobs, msgs...)
+		return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("redeem:%d:released", cur.ID), "admin.alert_gift_released",
+			map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)})
 	})
 }
 

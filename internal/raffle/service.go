@@ -12,11 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
-	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 var q = dbq.New()
@@ -29,7 +28,7 @@ type Service struct {
 	logger           *slog.Logger
 	maxEntriesPerDay int
 	proofURL         func(id int64) string
-	admins           []int64
+	alerter          *alert.Alerter
 	digestInterval   time.Duration
 	limits           Limits
 	channelID        int64
@@ -55,8 +54,8 @@ type Config struct {
 	MaxEntriesPerDay int
 	// PublicURL is the base of proof links ("https://draws.example"); empty leaves links relative.
 	PublicURL string
-	// AdminIDs receive alerts.
-	AdminIDs []int64
+	// Alerter tells the admins when a draw needs a person. nil: nobody is told.
+	Alerter *alert.Alerter
 	// DigestInterval is the least time between two "new participants" digests of one draw.
 	// Defaults to 10 minutes.
 	DigestInterval time.Duration
@@ -79,7 +78,7 @@ func New(c Config) *Service {
 		c.DigestInterval = 10 * time.Minute
 	}
 	return &Service{
-		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, admins: c.AdminIDs,
+		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, alerter: c.Alerter,
 		digestInterval: c.DigestInterval, limits: c.Limits, channelID: c.ChannelID,
 		proofURL: func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
 	}
@@ -250,21 +249,4 @@ func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor st
 			Before: map[string]bool{"paused": row.EntriesPaused}, After: map[string]bool{"paused": paused},
 		})
 	})
-}
-
-// alert tells every admin about something that needs a person, through the message queue.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, event, key string, args map[string]i18n.Arg) error {
-	msgs := make([]notify.Message, 0, len(s.admins))
-	for _, id := range s.admins {
-		msgs = append(msgs, notify.Message{EventKey: "alert:" + event, ChatID: id, Key: key, Args: args, Priority: notify.PriorityPersonal})
-	}
-	return notify.Enqueue(ctx, tx, s.jobs, msgs...)
-}
-
-// Alert sends an alert to admins in its own transaction.
-func (s *Service) Alert(ctx context.Context, event, key string, args map[string]i18n.Arg) error {
-	if len(s.admins) == 0 {
-		return nil
-	}
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.alert(ctx, tx, event, key, args) })
 }

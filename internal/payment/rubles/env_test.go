@@ -150,7 +150,7 @@ func setup(t testing.TB, o envOptions) *env {
 		Pool: b.Pool, Jobs: b.Jobs, Draws: b.Svc, YooKassa: client, Logger: slog.New(slog.DiscardHandler), Now: b.Clock.Now,
 		ReturnURL: "https://t.me/fairdraw_test_bot", TrustedIPs: &trusted, TrustedProxies: proxies,
 		PublicURL: e.web.URL, PayoutGatewayID: yookassatest.DefaultGatewayID, LinkSecret: yookassatest.DefaultGatewaySecretKey,
-		AdminIDs: []int64{admin}, RetryBase: 20 * time.Millisecond, RefundPoll: time.Millisecond, RefundRetryDelay: time.Millisecond,
+		Alerter: b.Alerter, RetryBase: 20 * time.Millisecond, RefundPoll: time.Millisecond, RefundRetryDelay: time.Millisecond,
 	}
 	if o.cfg != nil {
 		o.cfg(&e.cfg)

@@ -456,7 +456,7 @@ func (s *Service) secondPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 	if row.Status == statusNew || row.Status == statusPending {
 		return s.reviewTx(ctx, tx, row, "second_payout", p.ID)
 	}
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:extra:%s", row.ID, p.ID), "rub.alert_payout_review", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:extra:%s", row.ID, p.ID), "rub.alert_payout_review", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"problem": i18n.S("second_payout " + p.ID + " " + string(p.Status)),
 	})
@@ -490,7 +490,7 @@ func (s *Service) returnPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 	}); err != nil {
 		return err
 	}
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:canceled", row.ID), "rub.alert_payout_canceled", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:canceled", row.ID), "rub.alert_payout_canceled", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"method": i18n.K("rub.method." + row.Method), "reason": i18n.K(PayoutReasonKey(reason)),
 		"code": i18n.S(cmpOr(strings.TrimSpace(party+" "+reason+" "+detail), "-")),
@@ -542,7 +542,7 @@ func (s *Service) reviewTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayout, pr
 		return err
 	}
 	s.log.Error("payout needs a person", slog.Int64("payout_id", row.ID), slog.String("problem", problem), slog.String("yookassa_id", yookassaID))
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:review", row.ID), "rub.alert_payout_review", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:review", row.ID), "rub.alert_payout_review", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"problem": i18n.S(strings.TrimSpace(problem + " " + yookassaID)),
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
@@ -120,9 +121,11 @@ type Bundle struct {
 	Refunds   *Refunder
 	Workers   *river.Workers
 	Sources   map[string]raffle.Source
-	Logger    *slog.Logger
-	started   bool
-	t         testing.TB
+	// Alerter tells Options.Admins.
+	Alerter *alert.Alerter
+	Logger  *slog.Logger
+	started bool
+	t       testing.TB
 }
 
 // Options tune Setup.
@@ -176,8 +179,9 @@ func Setup(t testing.TB, o Options) *Bundle {
 	if digest == 0 {
 		digest = time.Hour
 	}
+	b.Alerter = alert.New(alert.Config{Pool: pool, Jobs: b.Jobs, AdminIDs: o.Admins})
 	b.Svc = raffle.New(raffle.Config{Pool: pool, Jobs: b.Jobs, Logger: logger, Now: b.Clock.Now, PublicURL: "https://draws.test",
-		AdminIDs: o.Admins, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay, ChannelID: o.ChannelID})
+		Alerter: b.Alerter, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay, ChannelID: o.ChannelID})
 	b.Sources = map[string]raffle.Source{
 		raffle.SourceRandomOrg: raffle.RandomOrg{Client: b.RandomOrg, Key: b.RO.PublicKey()},
 		raffle.SourceDrand:     raffle.Drand{Client: &drand.Client{URL: b.Drand.URL, Chain: b.Drand.Chain()}, Now: b.Clock.Now},
