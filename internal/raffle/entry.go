@@ -120,9 +120,6 @@ func clearingAccount(p Payment) string {
 	}
 }
 
-// RefundsAccount holds money that arrived but must go back to its payer.
-func RefundsAccount(currency string) string { return "platform:refunds:" + currency }
-
 // Enter turns a payment into exactly one entry, or into exactly one automatic refund, inside
 // tx. Delivering the same payment again (same provider and external id) changes nothing and
 // returns the first result with Replay set. The ledger posting, the entry, the audit row and the
@@ -203,7 +200,7 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		if _, err := ledger.Post(ctx, tx, ledger.Transaction{
 			Key: ledgerKey(p.Provider, p.ExternalID), Kind: "payment_refused",
 			Memo:     fmt.Sprintf("draw %d refused: %s", p.DrawID, refusal.Code),
-			Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: RefundsAccount(p.Currency), Amount: p.Amount}},
+			Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: ledger.RefundsAccount(p.Currency), Amount: p.Amount}},
 		}); err != nil {
 			return EntryResult{}, fmt.Errorf("raffle: post refused payment: %w", err)
 		}

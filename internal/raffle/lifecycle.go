@@ -381,7 +381,7 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 		if p.Provider == ProviderYooKassa {
 			ext = ledger.YooKassaClearing
 		}
-		if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", p.ID), "refund", RefundsAccount(p.Currency), ext, p.Amount)); err != nil {
+		if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", p.ID), "refund", ledger.RefundsAccount(p.Currency), ext, p.Amount)); err != nil {
 			return fmt.Errorf("raffle: refund ledger: %w", err)
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{
