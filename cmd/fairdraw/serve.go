@@ -28,8 +28,10 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
+	"github.com/fairdraw/fairdraw/internal/fairness/source"
 	"github.com/fairdraw/fairdraw/internal/faults"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/obs"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
@@ -148,11 +150,11 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
 	prizes := e.serveGifts(pool, jobs, api, alerter, workers, logger)
 	addPacingWorkers(workers, pacing, logger)
-	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
+	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
-		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
+		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: sender.NewMetrics(registry),
 	}))
-	if _, err := notify.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
+	if _, err := sender.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
 		return fmt.Errorf("notify: metrics: %w", err)
 	}
 	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: alerter, Logger: logger})
@@ -326,7 +328,7 @@ func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
 // waits (and alerts the admins) rather than using another.
 func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.Source, error) {
 	out := map[string]raffle.Source{
-		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
+		raffle.SourceDrand: source.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
 	}
 	key, err := e.randomOrgKey()
 	if err != nil {
@@ -343,7 +345,7 @@ func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.
 	if err != nil {
 		return nil, fmt.Errorf("random.org: %w", err)
 	}
-	out[raffle.SourceRandomOrg] = raffle.RandomOrg{Client: client, Key: key}
+	out[raffle.SourceRandomOrg] = source.RandomOrg{Client: client, Key: key}
 	return out, nil
 }
 

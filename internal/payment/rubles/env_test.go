@@ -23,6 +23,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa/yookassatest"
@@ -199,7 +200,7 @@ func (e *env) restart(t *testing.T) {
 	}
 	svc.Register(workers)
 	(&raffle.Workers{Service: e.b.Svc, Sources: e.b.Sources, Refunders: map[string]raffle.Refunder{raffle.ProviderYooKassa: svc}, Logger: e.b.Logger}).Register(workers)
-	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{Pool: e.b.Pool, Sender: e.b.Sent, Logger: e.b.Logger, Now: e.b.Clock.Now}))
+	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{Pool: e.b.Pool, Sender: e.b.Sent, Logger: e.b.Logger, Now: e.b.Clock.Now}))
 	if err := jobs.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
