@@ -351,7 +351,7 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 	if err != nil {
 		return RefundState{}, fmt.Errorf("raffle: payment %d: %w", paymentID, err)
 	}
-	if p.Status != "refund_pending" {
+	if p.Status != PaymentRefundPending {
 		return RefundState{Done: true}, nil
 	}
 	r, ok := refunders[p.Provider]
@@ -370,7 +370,7 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 		if err != nil {
 			return fmt.Errorf("raffle: lock payment: %w", err)
 		}
-		if p.Status != "refund_pending" {
+		if p.Status != PaymentRefundPending {
 			return nil
 		}
 		now := s.now()
@@ -386,8 +386,8 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{
 			At: s.now(), Actor: "system", Action: "payment.refunded", DrawID: p.RaffleID.Int64, Subject: p.Provider + ":" + p.ExternalID,
-			Before: map[string]string{"status": "refund_pending"},
-			After:  map[string]any{"status": "refunded", "ref": st.Ref, "amount": p.Amount},
+			Before: map[string]string{"status": PaymentRefundPending},
+			After:  map[string]any{"status": PaymentRefunded, "ref": st.Ref, "amount": p.Amount},
 		}); err != nil {
 			return err
 		}

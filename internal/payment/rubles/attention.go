@@ -85,7 +85,7 @@ func (s *Service) lockStuckRefund(ctx context.Context, tx pgx.Tx, paymentID int6
 	if err != nil {
 		return p, dbq.RubRefund{}, fmt.Errorf("rubles: lock payment: %w", err)
 	}
-	if p.Status != "refund_pending" || p.Provider != raffle.ProviderYooKassa {
+	if p.Status != raffle.PaymentRefundPending || p.Provider != raffle.ProviderYooKassa {
 		return p, dbq.RubRefund{}, ErrNotWaiting
 	}
 	latest, err := q.LatestRubRefund(ctx, tx, paymentID)

@@ -38,6 +38,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
@@ -45,7 +46,7 @@ import (
 var q = dbq.New()
 
 // Currency is the only currency of this package.
-const Currency = "RUB"
+const Currency = ledger.RUB
 
 // Metadata keys fairdraw puts on its YooKassa objects. The row ids make an object findable
 // after its Idempotence-Key has expired, and let a notification be matched to its row even when
