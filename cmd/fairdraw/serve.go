@@ -112,7 +112,6 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
 			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal)},
 		},
-		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
 		JobTimeout: jobTimeout, RescueStuckJobsAfter: rescueAfter,
@@ -144,41 +143,47 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 		if rub, err = e.rubles(ctx, api, pool, jobs, draws, alerter, logger, hooks); err != nil {
 			return err
 		}
-		rub.Register(workers)
 		refunders[raffle.ProviderYooKassa] = rub
 	}
+	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
+
+	// Workers and periodic jobs: each package registers its own, before River starts.
+	periodic := jobs.PeriodicJobs()
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
+	if rub != nil {
+		rub.Register(workers)
+		periodic.AddMany(rubles.PeriodicJobs(0))
+	}
 	prizes := e.serveGifts(pool, jobs, api, alerter, workers, logger)
-	addPacingWorkers(workers, pacing, logger)
+	ops.Workers{Pool: pool, Reserve: reserve, Alerter: alerter, Logger: logger}.Register(workers)
+	periodic.AddMany(ops.PeriodicJobs())
+	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
 	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: sender.NewMetrics(registry),
 	}))
+	addPacingWorkers(workers, pacing, logger)
 	if _, err := sender.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
 		return fmt.Errorf("notify: metrics: %w", err)
 	}
-	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: alerter, Logger: logger})
-	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
-	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: alerter, Logger: logger})
-	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
-	river.AddWorker(workers, &ops.PruneWorker{Pool: pool, Logger: logger})
 
-	botCfg := bot.Config{
-		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
-		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes,
-	}
-	if rub != nil {
-		botCfg.Rubles = rub
-	}
-	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
-	b := bot.New(botCfg)
-	payments := enablePaymentIntake(b)
-	b.SetAdmin(admin.New(admin.Config{
+	// The panel needs only the API, so it is built before the bot that routes /admin to it.
+	panel := admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, hooks.redisPrefix(), 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 		Rubles: rub,
 		Prizes: prizes,
-	}))
+	})
+	botCfg := bot.Config{
+		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
+		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes, Admin: panel,
+		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
+	}
+	if rub != nil {
+		botCfg.Rubles = rub // a nil *rubles.Service would be a non-nil Rubles
+	}
+	b := bot.New(botCfg)
+	payments := enablePaymentIntake(b)
 
 	deps := web.Deps{
 		Logger:   logger,
@@ -296,14 +301,6 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		return nil, fmt.Errorf("rubles: %w", err)
 	}
 	return svc, nil
-}
-
-// periodicRubles are the ruble re-checks (pending payments, refunds, payouts), when rubles are on.
-func periodicRubles(cfg config.Config) []*river.PeriodicJob {
-	if !cfg.Accepts(config.CurrencyRUB) {
-		return nil
-	}
-	return rubles.PeriodicJobs(0)
 }
 
 // notifyWorkers is how many messages are in flight at once: enough that the time each job

@@ -20,9 +20,7 @@ func (e *env) serveGifts(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], api *te
 	svc := prize.New(prize.Config{Pool: pool, Jobs: jobs, API: api, Logger: logger, Alerter: alerter})
 	svc.Register(workers)
 	river.AddWorker(workers, &prize.ReconcileWorker{Pool: pool, API: api, Alerter: alerter, Logger: logger})
-	for _, j := range svc.PeriodicJobs() {
-		jobs.PeriodicJobs().Add(j)
-	}
+	jobs.PeriodicJobs().AddMany(svc.PeriodicJobs())
 	jobs.PeriodicJobs().Add(prize.ReconcilePeriodicJob())
 	return svc
 }

@@ -167,8 +167,8 @@ func (f *fixture) startProcess(t *testing.T) {
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
-		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger})})
-	f.bot.SetAdmin(f.panel)
+		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger}),
+		Admin: f.panel})
 	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
