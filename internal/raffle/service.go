@@ -1,6 +1,7 @@
 package raffle
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,14 +51,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
-	// MaxEntriesPerDay is how many entries one user may buy per UTC day. Defaults to 20.
+	// MaxEntriesPerDay is how many entries one user may buy per UTC day. Defaults to
+	// DefaultMaxEntriesPerDay.
 	MaxEntriesPerDay int
 	// PublicURL is the base of proof links ("https://draws.example"); empty leaves links relative.
 	PublicURL string
 	// Alerter tells the admins when a draw needs a person. nil: nobody is told.
 	Alerter *alert.Alerter
 	// DigestInterval is the least time between two "new participants" digests of one draw.
-	// Defaults to 10 minutes.
+	// Defaults to DefaultDigestInterval.
 	DigestInterval time.Duration
 	// Limits, when set, override MaxEntriesPerDay and DigestInterval at run time.
 	Limits Limits
@@ -66,17 +68,25 @@ type Config struct {
 	ChannelID int64
 }
 
-// New returns a Service.
-func New(c Config) *Service {
+// Defaults of Config.
+const (
+	DefaultMaxEntriesPerDay = 20
+	DefaultDigestInterval   = 10 * time.Minute
+)
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.MaxEntriesPerDay == 0 {
-		c.MaxEntriesPerDay = 20
-	}
-	if c.DigestInterval == 0 {
-		c.DigestInterval = 10 * time.Minute
-	}
+	c.MaxEntriesPerDay = cmp.Or(c.MaxEntriesPerDay, DefaultMaxEntriesPerDay)
+	c.DigestInterval = cmp.Or(c.DigestInterval, DefaultDigestInterval)
+	return c
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	c = c.withDefaults()
 	return &Service{
 		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, alerter: c.Alerter,
 		digestInterval: c.DigestInterval, limits: c.Limits, channelID: c.ChannelID,
