@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/fairness"
 	"github.com/fairdraw/fairdraw/internal/raffle"
@@ -33,8 +34,9 @@ func (e *env) draws(ctx context.Context) (*raffle.Service, *pgxpool.Pool, error)
 		return nil, nil, fmt.Errorf("river: %w", err)
 	}
 	return raffle.New(raffle.Config{
-		Pool: pool, Jobs: jobs, Logger: e.logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
-		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
+		Alerter: alert.New(alert.Config{Pool: pool, Jobs: jobs, AdminIDs: e.cfg.AdminIDs}),
+		Pool:    pool, Jobs: jobs, Logger: e.logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
+		PublicURL: e.cfg.PublicURL, DigestInterval: e.cfg.JoinDigestInterval,
 	}), pool, nil
 }
 

@@ -22,13 +22,16 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/fairdraw/fairdraw/internal/admin"
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
+	"github.com/fairdraw/fairdraw/internal/fairness/source"
 	"github.com/fairdraw/fairdraw/internal/faults"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/obs"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
@@ -109,7 +112,6 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
 			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal)},
 		},
-		PeriodicJobs: append(ops.PeriodicJobs(), periodicRubles(e.cfg)...),
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
 		JobTimeout: jobTimeout, RescueStuckJobsAfter: rescueAfter,
@@ -118,6 +120,8 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
+	// Alerts: one message per admin, queued in the transaction of what needs a person.
+	alerter := alert.New(alert.Config{Pool: pool, Jobs: jobs, AdminIDs: e.cfg.AdminIDs})
 	// Settings the admins change in the panel; the environment gives their defaults.
 	settings := admin.NewSettings(pool, admin.Defaults{
 		MaxEntriesPerDay: e.cfg.MaxEntriesPerDay, DigestInterval: e.cfg.JoinDigestInterval,
@@ -125,7 +129,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	}, nil)
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
-		PublicURL: e.cfg.PublicURL, AdminIDs: e.cfg.AdminIDs, DigestInterval: e.cfg.JoinDigestInterval,
+		PublicURL: e.cfg.PublicURL, Alerter: alerter, DigestInterval: e.cfg.JoinDigestInterval,
 		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
 	sources, err := e.sources(logger, hooks)
@@ -136,44 +140,50 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	// Rubles: entries by YooKassa payments, refunds, winner payouts.
 	var rub *rubles.Service
 	if e.cfg.Accepts(config.CurrencyRUB) {
-		if rub, err = e.rubles(ctx, api, pool, jobs, draws, logger, hooks); err != nil {
+		if rub, err = e.rubles(ctx, api, pool, jobs, draws, alerter, logger, hooks); err != nil {
 			return err
 		}
-		rub.Register(workers)
 		refunders[raffle.ProviderYooKassa] = rub
 	}
+	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
+
+	// Workers and periodic jobs: each package registers its own, before River starts.
+	periodic := jobs.PeriodicJobs()
 	(&raffle.Workers{Service: draws, Logger: logger, Sources: sources, Refunders: refunders}).Register(workers)
-	prizes := e.serveGifts(pool, jobs, api, workers, logger)
-	addPacingWorkers(workers, pacing, logger)
-	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
+	if rub != nil {
+		rub.Register(workers)
+		periodic.AddMany(rubles.PeriodicJobs(0))
+	}
+	prizes := e.serveGifts(pool, jobs, api, alerter, workers, logger)
+	ops.Workers{Pool: pool, Reserve: reserve, Alerter: alerter, Logger: logger}.Register(workers)
+	periodic.AddMany(ops.PeriodicJobs())
+	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
+	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
-		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: notify.NewMetrics(registry),
+		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: sender.NewMetrics(registry),
 	}))
-	if _, err := notify.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
+	addPacingWorkers(workers, pacing, logger)
+	if _, err := sender.RegisterQueueCollector(registry, pool, time.Now, logger); err != nil {
 		return fmt.Errorf("notify: metrics: %w", err)
 	}
-	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
-	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
-	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: draws, Logger: logger})
-	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
-	river.AddWorker(workers, &ops.PruneWorker{Pool: pool, Logger: logger})
 
-	botCfg := bot.Config{
-		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
-		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes,
-	}
-	if rub != nil {
-		botCfg.Rubles = rub
-	}
-	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
-	b := bot.New(botCfg)
-	payments := enablePaymentIntake(b)
-	b.SetAdmin(admin.New(admin.Config{
+	// The panel needs only the API, so it is built before the bot that routes /admin to it.
+	panel := admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, hooks.redisPrefix(), 0),
 		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 		Rubles: rub,
 		Prizes: prizes,
-	}))
+	})
+	botCfg := bot.Config{
+		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
+		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes, Admin: panel,
+		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
+	}
+	if rub != nil {
+		botCfg.Rubles = rub // a nil *rubles.Service would be a non-nil Rubles
+	}
+	b := bot.New(botCfg)
+	payments := enablePaymentIntake(b)
 
 	deps := web.Deps{
 		Logger:   logger,
@@ -260,7 +270,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 
 // rubles builds the ruble side. YooKassa sends the payer back to the bot after paying, so the
 // bot's username is asked from Telegram; without it the public site is the way back.
-func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
+func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], draws *raffle.Service, alerter *alert.Alerter, logger *slog.Logger, hooks serveHooks) (*rubles.Service, error) {
 	ykc, err := yookassa.New(yookassa.Config{
 		BaseURL: e.cfg.YooKassaAPIURL, ShopID: e.cfg.YooKassaShopID, SecretKey: e.cfg.YooKassaSecretKey,
 		PayoutAgentID: e.cfg.YooKassaPayoutAgentID, PayoutSecretKey: e.cfg.YooKassaPayoutSecretKey, Logger: logger,
@@ -285,20 +295,12 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		Pool: pool, Jobs: jobs, Draws: draws, YooKassa: ykc, Logger: logger, ReturnURL: returnURL,
 		TrustedIPs: &trusted, TrustedProxies: yookassa.TrustedIPsFromPrefixes(e.cfg.TrustedProxies),
 		PublicURL: e.cfg.PublicURL, PayoutGatewayID: e.cfg.YooKassaPayoutAgentID, LinkSecret: e.cfg.YooKassaPayoutSecretKey,
-		AdminIDs: e.cfg.AdminIDs, Receipt: receiptConfig(e.cfg),
+		Alerter: alerter, Receipt: receiptConfig(e.cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rubles: %w", err)
 	}
 	return svc, nil
-}
-
-// periodicRubles are the ruble re-checks (pending payments, refunds, payouts), when rubles are on.
-func periodicRubles(cfg config.Config) []*river.PeriodicJob {
-	if !cfg.Accepts(config.CurrencyRUB) {
-		return nil
-	}
-	return rubles.PeriodicJobs(0)
 }
 
 // notifyWorkers is how many messages are in flight at once: enough that the time each job
@@ -323,7 +325,7 @@ func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {
 // waits (and alerts the admins) rather than using another.
 func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.Source, error) {
 	out := map[string]raffle.Source{
-		raffle.SourceDrand: raffle.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
+		raffle.SourceDrand: source.Drand{Client: &drand.Client{URL: e.cfg.DrandURL, HTTPClient: faultClient("drand")}},
 	}
 	key, err := e.randomOrgKey()
 	if err != nil {
@@ -340,7 +342,7 @@ func (e *env) sources(logger *slog.Logger, hooks serveHooks) (map[string]raffle.
 	if err != nil {
 		return nil, fmt.Errorf("random.org: %w", err)
 	}
-	out[raffle.SourceRandomOrg] = raffle.RandomOrg{Client: client, Key: key}
+	out[raffle.SourceRandomOrg] = source.RandomOrg{Client: client, Key: key}
 	return out, nil
 }
 

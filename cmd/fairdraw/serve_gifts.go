@@ -8,6 +8,7 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/prize"
 )
 
@@ -15,13 +16,11 @@ import (
 // their workers and periodic jobs (the hourly retry of waiting claims, the daily reconciliation
 // with getStarTransactions) before River starts. It runs even when Stars entries are off:
 // balances won earlier, and draws created with a gift prize, still need it.
-func (e *env) serveGifts(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], api *telego.Bot, workers *river.Workers, logger *slog.Logger) *prize.Service {
-	svc := prize.New(prize.Config{Pool: pool, Jobs: jobs, API: api, Logger: logger, AdminIDs: e.cfg.AdminIDs})
+func (e *env) serveGifts(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], api *telego.Bot, alerter *alert.Alerter, workers *river.Workers, logger *slog.Logger) *prize.Service {
+	svc := prize.New(prize.Config{Pool: pool, Jobs: jobs, API: api, Logger: logger, Alerter: alerter})
 	svc.Register(workers)
-	river.AddWorker(workers, &prize.ReconcileWorker{Pool: pool, Jobs: jobs, API: api, AdminIDs: e.cfg.AdminIDs, Logger: logger})
-	for _, j := range svc.PeriodicJobs() {
-		jobs.PeriodicJobs().Add(j)
-	}
+	river.AddWorker(workers, &prize.ReconcileWorker{Pool: pool, API: api, Alerter: alerter, Logger: logger})
+	jobs.PeriodicJobs().AddMany(svc.PeriodicJobs())
 	jobs.PeriodicJobs().Add(prize.ReconcilePeriodicJob())
 	return svc
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/config"
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
@@ -21,8 +21,8 @@ import (
 // sendPacing builds the Redis send limiter shared by every replica and the pacing that puts
 // every Bot API message on it (replies first, bulk notifications after; late replies go to
 // a durable job). The same limiter paces the notify worker.
-func (e *env) sendPacing(pool *pgxpool.Pool, rdb *redis.Client, prefix string, reg prometheus.Registerer, logger *slog.Logger) (*notify.RedisLimiter, *telegram.Pacing, error) {
-	limiter, err := notify.NewRedisLimiter(notify.LimiterConfig{
+func (e *env) sendPacing(pool *pgxpool.Pool, rdb *redis.Client, prefix string, reg prometheus.Registerer, logger *slog.Logger) (*sender.RedisLimiter, *telegram.Pacing, error) {
+	limiter, err := sender.NewRedisLimiter(sender.LimiterConfig{
 		Redis: rdb, Prefix: prefix, Global: e.cfg.SendRateGlobal, PerChat: e.cfg.SendRatePerChat, Logger: logger,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -152,8 +153,10 @@ func (p *Panel) Ban(ctx context.Context, userID int64, reason, actor string) ([]
 		if _, err := q.SetUserBan(ctx, tx, dbq.SetUserBanParams{BannedAt: &now, Reason: reason, TelegramID: userID}); err != nil {
 			return fmt.Errorf("admin: ban: %w", err)
 		}
-		if err := raffle.Audit(ctx, tx, now, actor, "user.ban", 0, fmt.Sprintf("user:%d", userID), banState(u),
-			map[string]any{"banned": true, "reason": reason}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: now, Actor: actor, Action: "user.ban", Subject: fmt.Sprintf("user:%d", userID),
+			Before: banState(u), After: map[string]any{"banned": true, "reason": reason},
+		}); err != nil {
 			return err
 		}
 		refunded, err = p.draws.RefundUserEntries(ctx, tx, userID, raffle.RefuseBanned, actor)
@@ -184,7 +187,10 @@ func (p *Panel) Unban(ctx context.Context, userID int64, actor string) (bool, er
 			return fmt.Errorf("admin: unban: %w", err)
 		}
 		changed = true
-		return raffle.Audit(ctx, tx, p.now(), actor, "user.unban", 0, fmt.Sprintf("user:%d", userID), banState(u), map[string]any{"banned": false})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: p.now(), Actor: actor, Action: "user.unban", Subject: fmt.Sprintf("user:%d", userID),
+			Before: banState(u), After: map[string]any{"banned": false},
+		})
 	})
 	return changed, err
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/notify"
-	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // showAnnouncement shows the announcement text, how many observers would get it, and the
@@ -97,8 +97,10 @@ func (p *Panel) send(ctx context.Context, s *screen, seq int64) error {
 		if err := q.UpsertSetting(ctx, tx, dbq.UpsertSettingParams{Key: keyBroadcastSeq, Value: strconv.FormatInt(seq, 10), UpdatedAt: now, UpdatedBy: s.actor()}); err != nil {
 			return fmt.Errorf("admin: broadcast number: %w", err)
 		}
-		if err := raffle.Audit(ctx, tx, now, s.actor(), "announcement.send", 0, fmt.Sprintf("broadcast:%d", seq),
-			map[string]any{"seq": last}, map[string]any{"seq": seq, "text": text, "observers": observers}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: now, Actor: s.actor(), Action: "announcement.send", Subject: fmt.Sprintf("broadcast:%d", seq),
+			Before: map[string]any{"seq": last}, After: map[string]any{"seq": seq, "text": text, "observers": observers},
+		}); err != nil {
 			return err
 		}
 		if _, err := p.jobs.InsertTx(ctx, tx, BroadcastArgs{Seq: seq, Text: text}, nil); err != nil {

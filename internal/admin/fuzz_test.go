@@ -41,8 +41,7 @@ func FuzzAdminCallback(f *testing.F) {
 		Dialogs: admin.NewDialogStore(rdb, prefix, 0), Settings: settings,
 		Currencies: []string{"XTR", "RUB"}, AdminIDs: []int64{adminID}, Logger: rt.Logger})
 	b := bot.New(bot.Config{API: api, Pool: rt.Pool, Draws: rt.Svc, Logger: rt.Logger, Currencies: []string{"XTR", "RUB"},
-		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test"})
-	b.SetAdmin(panel)
+		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Admin: panel})
 	const secret = "fuzz-secret"
 	h := b.WebhookHandler(secret)
 	ctx := context.WithoutCancel(f.Context())

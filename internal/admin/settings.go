@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/raffle"
@@ -247,7 +248,10 @@ func (s *Settings) set(ctx context.Context, tx pgx.Tx, key, value, actor string)
 	if err := q.UpsertSetting(ctx, tx, dbq.UpsertSettingParams{Key: key, Value: value, UpdatedAt: now, UpdatedBy: actor}); err != nil {
 		return fmt.Errorf("admin: write setting: %w", err)
 	}
-	return raffle.Audit(ctx, tx, now, actor, "settings.set", 0, key, before, map[string]any{"value": value})
+	return audit.Record(ctx, tx, audit.Entry{
+		At: now, Actor: actor, Action: "settings.set", Subject: key,
+		Before: before, After: map[string]any{"value": value},
+	})
 }
 
 // Reset returns key to its default, with a settings.reset audit row.
@@ -266,7 +270,10 @@ func (s *Settings) Reset(ctx context.Context, key, actor string) error {
 		if _, err := q.DeleteSetting(ctx, tx, key); err != nil {
 			return fmt.Errorf("admin: reset setting: %w", err)
 		}
-		return raffle.Audit(ctx, tx, s.now(), actor, "settings.reset", 0, key, before, map[string]any{"value": nil})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "settings.reset", Subject: key,
+			Before: before, After: map[string]any{"value": nil},
+		})
 	})
 }
 

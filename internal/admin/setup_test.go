@@ -124,7 +124,7 @@ func newFixture(t *testing.T, o options) *fixture {
 		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}})
 	rt.Clock.Set(start)
 	river.AddWorker(rt.Workers, &admin.BroadcastWorker{Pool: rt.Pool})
-	prizes := prize.New(prize.Config{Pool: rt.Pool, Jobs: rt.Jobs, API: api, Logger: rt.Logger, AdminIDs: []int64{adminID}})
+	prizes := prize.New(prize.Config{Pool: rt.Pool, Jobs: rt.Jobs, API: api, Logger: rt.Logger, Alerter: rt.Alerter})
 	prizes.Register(rt.Workers)
 	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o, prizes: prizes}
 	if o.rubles {
@@ -135,7 +135,7 @@ func newFixture(t *testing.T, o options) *fixture {
 			t.Fatal(err)
 		}
 		if f.rub, err = rubles.New(rubles.Config{Pool: rt.Pool, Jobs: rt.Jobs, Draws: rt.Svc, YooKassa: client, Logger: rt.Logger,
-			Now: rt.Clock.Now, ReturnURL: "https://t.me/fairdraw_test_bot", PublicURL: "https://draws.test", AdminIDs: []int64{adminID},
+			Now: rt.Clock.Now, ReturnURL: "https://t.me/fairdraw_test_bot", PublicURL: "https://draws.test", Alerter: rt.Alerter,
 			PayoutGatewayID: yookassatest.DefaultGatewayID, LinkSecret: yookassatest.DefaultGatewaySecretKey}); err != nil {
 			t.Fatal(err)
 		}
@@ -167,8 +167,8 @@ func (f *fixture) startProcess(t *testing.T) {
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
-		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger})})
-	f.bot.SetAdmin(f.panel)
+		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger}),
+		Admin: f.panel})
 	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -11,6 +11,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // failedShown is how many failed payouts the statistics list.
@@ -56,7 +57,7 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 	}
 	anyRefund := false
 	for _, r := range pays {
-		if r.Status == "entered" {
+		if r.Status == raffle.PaymentEntered {
 			continue
 		}
 		anyRefund = true

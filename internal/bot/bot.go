@@ -72,7 +72,7 @@ type Config struct {
 	Currencies []string
 	// Rubles is nil when rubles are not accepted or not configured.
 	Rubles Rubles
-	// Admin is nil until the admin panel is wired.
+	// Admin is the /admin panel; nil: /admin is refused to everyone.
 	Admin Admin
 	// AdminIDs may use /admin.
 	AdminIDs []int64
@@ -134,9 +134,6 @@ func New(c Config) *Bot {
 	}
 	return b
 }
-
-// SetAdmin wires the admin panel after construction (it needs the bot's API).
-func (b *Bot) SetAdmin(a Admin) { b.admin = a }
 
 // ErrMalformed marks an update that could not be understood; it is logged and skipped.
 var ErrMalformed = errors.New("bot: malformed update")

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -76,7 +77,9 @@ func (b *Bot) onMessage(ctx context.Context, m *telego.Message) error {
 	case "/admin":
 		if !b.admins[m.From.ID] || b.admin == nil {
 			b.logger.Warn("non-admin tried /admin", "user_id", m.From.ID)
-			if err := raffle.Audit(ctx, b.pool, b.now(), fmt.Sprintf("user:%d", m.From.ID), "admin.denied", 0, "/admin", nil, nil); err != nil {
+			if err := audit.Record(ctx, b.pool, audit.Entry{
+				At: b.now(), Actor: fmt.Sprintf("user:%d", m.From.ID), Action: "admin.denied", Subject: "/admin",
+			}); err != nil {
 				return err
 			}
 			return b.showMenu(ctx, m.From, m.Chat.ID, 0)
@@ -288,7 +291,10 @@ func (b *Bot) setNews(ctx context.Context, from *telego.User, chatID int64, foll
 	if err := q.SetFollowsNews(ctx, b.pool, dbq.SetFollowsNewsParams{TelegramID: from.ID, Follows: follows}); err != nil {
 		return fmt.Errorf("bot: news setting: %w", err)
 	}
-	if err := raffle.Audit(ctx, b.pool, b.now(), fmt.Sprintf("user:%d", from.ID), "user.news", 0, "", nil, map[string]bool{"follows_news": follows}); err != nil {
+	if err := audit.Record(ctx, b.pool, audit.Entry{
+		At: b.now(), Actor: fmt.Sprintf("user:%d", from.ID), Action: "user.news",
+		After: map[string]bool{"follows_news": follows},
+	}); err != nil {
 		return err
 	}
 	key := "news.off"

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -232,7 +233,9 @@ func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, d
 }
 
 func (b *Bot) auditDenied(ctx context.Context, userID int64, what string) error {
-	return raffle.Audit(ctx, b.pool, b.now(), fmt.Sprintf("user:%d", userID), "admin.denied", 0, what, nil, nil)
+	return audit.Record(ctx, b.pool, audit.Entry{
+		At: b.now(), Actor: fmt.Sprintf("user:%d", userID), Action: "admin.denied", Subject: what,
+	})
 }
 
 // drawForButton loads the draw a button names; when there is none it answers the press and

@@ -33,8 +33,7 @@ func TestPanicInUpdateHandlerReachesSentry(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := New(Config{API: api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: logger, Currencies: []string{"XTR"},
-		PublicURL: "https://draws.test", AdminIDs: []int64{900}})
-	b.SetAdmin(panickyAdmin{})
+		PublicURL: "https://draws.test", AdminIDs: []int64{900}, Admin: panickyAdmin{}})
 	p := &Poller{Bot: b, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: logger, Parallel: 4}
 
 	f.tg.SendText(user(900), "/admin")

@@ -18,12 +18,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fairdraw/fairdraw/internal/ledger"
 )
 
-// Currencies an operator may accept entries in.
+// Currencies an operator may accept entries in (ledger's names).
 const (
-	CurrencyXTR = "XTR"
-	CurrencyRUB = "RUB"
+	CurrencyXTR = ledger.XTR
+	CurrencyRUB = ledger.RUB
 )
 
 // Telegram intake modes.

@@ -81,6 +81,9 @@ func PoolAccount(drawID int64, currency string) string {
 // CommissionAccount collects the platform's commission.
 func CommissionAccount(currency string) string { return "platform:commission:" + currency }
 
+// RefundsAccount holds money that arrived but must go back to its payer.
+func RefundsAccount(currency string) string { return "platform:refunds:" + currency }
+
 // Clearing accounts stand for the outside world: money received from or sent to a provider.
 const (
 	TelegramClearing = "ext:telegram:XTR"

@@ -1,27 +1,20 @@
-// Package notify delivers messages to users through a durable queue.
+// Package notify is the outbox of messages to users: a message is a River job inserted in the
+// same database transaction as the event that causes it (an entry, a result, a refund), so a
+// crash can never lose a notification and a rolled-back event never sends one. The job carries
+// a text key and typed arguments; the text is rendered at send time in the recipient's language.
+// Each (event, user) pair is recorded when sent, so re-running a job, or enqueueing the same
+// event twice, sends nothing twice.
 //
-// A message is a River job inserted in the same database transaction as the event that causes
-// it (an entry, a result, a refund), so a crash can never lose a notification and a rolled-back
-// event never sends one. The job carries a text key and typed arguments; the text is rendered
-// at send time in the recipient's language. Each (event, user) pair is recorded when sent, so
-// re-running a job, or enqueueing the same event twice, sends nothing twice.
+// Order: jobs carry a River priority (winners 1, participants 2, observers 3); the sender (see
+// package sender) keeps to it within one event.
 //
-// Order: jobs carry a River priority (winners 1, participants 2, observers 3), and the worker
-// holds a message back while one of a higher priority is due or being sent, so a result
-// reaches its winners before the participants and the participants before the observers.
-//
-// Pace: a RedisLimiter shared by every replica keeps to Telegram's limits (a global budget,
-// one per chat, 20 a minute in groups, a separate budget for paid broadcasts). A 429 keeps
-// its chat waiting exactly retry_after and slows everyone down for a while; a 403 marks the
-// user unreachable; other errors are retried with River's backoff and end as dead letters
-// (a metric and an error log). Metrics holds the counters, QueueCollector the backlog.
+// This package needs only pgx and River, so the domain (raffle, rubles, prize) queues
+// messages without linking the sender's Redis and Prometheus.
 package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -105,31 +98,3 @@ func Enqueue(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], msgs ..
 	}
 	return nil
 }
-
-// Errors a Sender returns so the worker can act on them.
-var (
-	// ErrBlocked means the recipient cannot be written to any more (blocked the bot, deleted
-	// their account, never started it, removed the bot from the group): the user is marked
-	// unreachable and nothing more is sent to them until they come back.
-	ErrBlocked = errors.New("notify: recipient blocked the bot")
-	// ErrUndeliverable means Telegram refused this message for a reason a retry cannot fix
-	// (400 Bad Request: chat not found, text too long, a bad button). The message goes to the
-	// dead letters at once instead of being retried for weeks.
-	ErrUndeliverable = errors.New("notify: message refused")
-)
-
-// RetryAfterError means the chat may not be written to for After: Telegram said so with a 429
-// (Err is its error), or the limiter found the chat busy for longer than it sleeps.
-type RetryAfterError struct {
-	After time.Duration
-	Err   error
-}
-
-func (e *RetryAfterError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("notify: rate limited, retry after %s: %v", e.After, e.Err)
-	}
-	return fmt.Sprintf("notify: rate limited, retry after %s", e.After)
-}
-
-func (e *RetryAfterError) Unwrap() error { return e.Err }

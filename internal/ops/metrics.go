@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // Names of the self-checks recorded in ops_checks.
@@ -76,7 +78,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // known label values are always reported, at zero when nothing has them yet, so dashboards and
 // alerts have a series from the first scrape.
 var (
-	knownCurrencies = []string{"XTR", "RUB"}
+	knownCurrencies = []string{ledger.XTR, ledger.RUB}
 	knownPayouts    = []string{"new", "pending", "succeeded", "canceled", "review"}
 	knownQueues     = []string{"default", "notify"}
 )
@@ -113,7 +115,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			seen[[3]string{r.Provider, r.Currency, r.Status}] = true
 			ch <- prometheus.MustNewConstMetric(c.payments, prometheus.CounterValue, float64(r.N), r.Provider, r.Currency, r.Status)
 		}
-		for _, k := range [][3]string{{"telegram", "XTR", "entered"}, {"yookassa", "RUB", "entered"}} {
+		for _, k := range [][3]string{{raffle.ProviderTelegram, ledger.XTR, raffle.PaymentEntered}, {raffle.ProviderYooKassa, ledger.RUB, raffle.PaymentEntered}} {
 			if !seen[k] {
 				ch <- prometheus.MustNewConstMetric(c.payments, prometheus.CounterValue, 0, k[0], k[1], k[2])
 			}

@@ -68,3 +68,19 @@ func PeriodicJobs() []*river.PeriodicJob {
 		}, nil),
 	}
 }
+
+// Workers are ops' River workers and what they need; Register adds them and PeriodicJobs are
+// what runs them.
+type Workers struct {
+	Pool    *pgxpool.Pool
+	Reserve *StarsReserve
+	Alerter Alerter
+	Logger  *slog.Logger
+}
+
+// Register adds the ledger check, the Stars reserve check and the prune workers to w.
+func (o Workers) Register(w *river.Workers) {
+	river.AddWorker(w, &LedgerCheckWorker{Pool: o.Pool, Alerter: o.Alerter, Logger: o.Logger})
+	river.AddWorker(w, &StarsReserveWorker{Reserve: o.Reserve, Alerter: o.Alerter, Logger: o.Logger})
+	river.AddWorker(w, &PruneWorker{Pool: o.Pool, Logger: o.Logger})
+}

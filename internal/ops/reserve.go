@@ -14,7 +14,6 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
-	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // DefaultReserveThreshold is the spare Stars below which admins are alerted
@@ -106,7 +105,7 @@ func (r *StarsReserve) Figures(ctx context.Context) (ReserveFigures, error) {
 	if f.Pools, err = q.SumAccountBalances(ctx, r.Pool, dbq.SumAccountBalancesParams{Pattern: "draw:%:pool:XTR", Currency: ledger.XTR}); err != nil {
 		return f, fmt.Errorf("ops: stars in pools: %w", err)
 	}
-	if f.Refunds, err = ledger.Balance(ctx, r.Pool, raffle.RefundsAccount(ledger.XTR)); err != nil {
+	if f.Refunds, err = ledger.Balance(ctx, r.Pool, ledger.RefundsAccount(ledger.XTR)); err != nil {
 		return f, fmt.Errorf("ops: stars to refund: %w", err)
 	}
 	return f, nil

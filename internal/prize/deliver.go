@@ -15,6 +15,7 @@ import (
 	ta "github.com/mymmrac/telego/telegoapi"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/faults"
@@ -306,8 +307,11 @@ func (s *Service) settle(ctx context.Context, r Redemption, txID string) error {
 		if err := q.MarkRedemptionSent(ctx, tx, dbq.MarkRedemptionSentParams{ID: cur.ID, StarTxID: pgText(txID), Now: &now}); err != nil {
 			return fmt.Errorf("prize: mark sent: %w", err)
 		}
-		if err := audit(ctx, tx, now, "system", "redeem.purchase", cur.RaffleID.Int64, cur, map[string]any{"status": cur.Status},
-			map[string]any{"status": StatusSent, "star_tx_id": txID, "price": cur.Price}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: now, Actor: "system", Action: "redeem.purchase", DrawID: cur.RaffleID.Int64, Subject: redeemSubject(cur),
+			Before: map[string]any{"status": cur.Status},
+			After:  map[string]any{"status": StatusSent, "star_tx_id": txID, "price": cur.Price},
+		}); err != nil {
 			return err
 		}
 		bal, err := ledger.Balance(ctx, tx, ledger.UserAccount(cur.TelegramID, ledger.XTR))
@@ -350,13 +354,11 @@ func (s *Service) wait(ctx context.Context, r Redemption, reason string) error {
 			EventKey: fmt.Sprintf("redeem:%d:waiting", cur.ID), ChatID: cur.TelegramID, Key: "gift.waiting",
 			Args: map[string]i18n.Arg{"gift": giftArg(cur), "price": i18n.M(cur.Price, ledger.XTR), "next": i18n.At(s.now().Add(s.retryInterval))},
 		}}
-		for _, id := range s.admins {
-			msgs = append(msgs, notify.Message{
-				EventKey: fmt.Sprintf("alert:redeem:%d:waiting", cur.ID), ChatID: id, Key: "admin.alert_gift_waiting",
-				Args: map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)},
-			})
+		if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+			return err
 		}
-		return notify.Enqueue(ctx, tx, s.jobs, msgs...)
+		return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("redeem:%d:waiting", cur.ID), "admin.alert_gift_waiting",
+			map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)})
 	})
 }
 
@@ -377,21 +379,22 @@ func (s *Service) release(ctx context.Context, r Redemption, reason string) erro
 		if err := q.SetRedemptionStatus(ctx, tx, dbq.SetRedemptionStatusParams{ID: cur.ID, Status: StatusReleased, LastError: reason, Now: s.now()}); err != nil {
 			return fmt.Errorf("prize: mark released: %w", err)
 		}
-		if err := audit(ctx, tx, s.now(), "system", "redeem.release", cur.RaffleID.Int64, cur, map[string]any{"status": cur.Status},
-			map[string]any{"status": StatusReleased, "reason": reason, "price": cur.Price}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: "system", Action: "redeem.release", DrawID: cur.RaffleID.Int64, Subject: redeemSubject(cur),
+			Before: map[string]any{"status": cur.Status},
+			After:  map[string]any{"status": StatusReleased, "reason": reason, "price": cur.Price},
+		}); err != nil {
 			return err
 		}
 		msgs := []notify.Message{{
 			EventKey: fmt.Sprintf("redeem:%d:released", cur.ID), ChatID: cur.TelegramID, Key: "gift.released",
 			Args: map[string]i18n.Arg{"gift": giftArg(cur), "price": i18n.M(cur.Price, ledger.XTR)},
 		}}
-		for _, id := range s.admins {
-			msgs = append(msgs, notify.Message{
-				EventKey: fmt.Sprintf("alert:redeem:%d:released", cur.ID), ChatID: id, Key: "admin.alert_gift_released",
-				Args: map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)},
-			})
+		if err := notify.Enqueue(ctx, tx, s.jobs, msgs...); err != nil {
+			return err
 		}
-		return notify.Enqueue(ctx, tx, s.jobs, msgs...)
+		return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("redeem:%d:released", cur.ID), "admin.alert_gift_released",
+			map[string]i18n.Arg{"id": i18n.I(cur.ID), "user": i18n.I(cur.TelegramID), "price": i18n.M(cur.Price, ledger.XTR), "reason": i18n.S(reason)})
 	})
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 )
 
@@ -119,8 +120,8 @@ type Config struct {
 	Jobs   *river.Client[pgx.Tx]
 	API    API
 	Logger *slog.Logger
-	// AdminIDs are alerted when the reserve cannot pay a claim.
-	AdminIDs []int64
+	// Alerter tells the admins when the reserve cannot pay a claim. nil: nobody is told.
+	Alerter *alert.Alerter
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// CatalogueTTL; default DefaultCatalogueTTL.
@@ -135,7 +136,7 @@ type Service struct {
 	jobs          *river.Client[pgx.Tx]
 	api           API
 	log           *slog.Logger
-	admins        []int64
+	alerter       *alert.Alerter
 	now           func() time.Time
 	ttl           time.Duration
 	retryInterval time.Duration
@@ -148,7 +149,7 @@ type Service struct {
 // New returns a Service.
 func New(c Config) *Service {
 	s := &Service{
-		pool: c.Pool, jobs: c.Jobs, api: c.API, log: c.Logger, admins: slices.Clone(c.AdminIDs), now: c.Now,
+		pool: c.Pool, jobs: c.Jobs, api: c.API, log: c.Logger, alerter: c.Alerter, now: c.Now,
 		ttl: c.CatalogueTTL, retryInterval: c.RetryInterval,
 	}
 	if s.now == nil {

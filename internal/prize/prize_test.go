@@ -54,7 +54,7 @@ func setup(t testing.TB, start bool) *env {
 		t.Fatal(err)
 	}
 	b := raffletest.Setup(t, raffletest.Options{NoStart: true, Admins: []int64{admin}})
-	svc := prize.New(prize.Config{Pool: b.Pool, Jobs: b.Jobs, API: api, Logger: b.Logger, AdminIDs: []int64{admin}})
+	svc := prize.New(prize.Config{Pool: b.Pool, Jobs: b.Jobs, API: api, Logger: b.Logger, Alerter: b.Alerter})
 	svc.Register(b.Workers)
 	if start {
 		b.Start()
@@ -289,7 +289,7 @@ func TestCrashAfterTelegramSentTheGift(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			crashing := prize.New(prize.Config{Pool: e.b.Pool, Jobs: e.b.Jobs, API: lossy, AdminIDs: []int64{admin}})
+			crashing := prize.New(prize.Config{Pool: e.b.Pool, Jobs: e.b.Jobs, API: lossy, Alerter: e.b.Alerter})
 			req := giftRequest(alice.ID, rose, "k")
 			want := int64(1050)
 			if method == "giftPremiumSubscription" {
@@ -543,7 +543,7 @@ func TestBlockedUserGetsTheStarsBack(t *testing.T) {
 // is reported to the admins.
 func TestReconcileWorkerAlertsOnADifference(t *testing.T) {
 	e := setup(t, false)
-	river.AddWorker(e.b.Workers, &prize.ReconcileWorker{Pool: e.b.Pool, Jobs: e.b.Jobs, API: e.api, AdminIDs: []int64{admin}, Logger: e.b.Logger})
+	river.AddWorker(e.b.Workers, &prize.ReconcileWorker{Pool: e.b.Pool, API: e.api, Alerter: e.b.Alerter, Logger: e.b.Logger})
 	e.b.Start()
 	charge := e.tg.PayStars(alice, 30, "fd1:9:1111111:30")
 	if err := db.InTx(t.Context(), e.b.Pool, func(tx pgx.Tx) error {

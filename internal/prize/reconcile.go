@@ -8,14 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
-	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 // StarHistory reads the bot's Star transactions; *telego.Bot has it.
@@ -219,11 +217,10 @@ func (ReconcileArgs) Kind() string { return "prize_reconcile" }
 // ReconcileWorker reconciles daily and alerts the admins on a difference.
 type ReconcileWorker struct {
 	river.WorkerDefaults[ReconcileArgs]
-	Pool     *pgxpool.Pool
-	Jobs     *river.Client[pgx.Tx]
-	API      StarHistory
-	AdminIDs []int64
-	Logger   *slog.Logger
+	Pool    *pgxpool.Pool
+	API     StarHistory
+	Alerter *alert.Alerter
+	Logger  *slog.Logger
 }
 
 // Timeout allows for a long history.
@@ -242,14 +239,8 @@ func (w *ReconcileWorker) Work(ctx context.Context, j *river.Job[ReconcileArgs])
 	}
 	w.Logger.Error("stars reconciliation found differences", attrs...)
 	summary := strings.Join(rep.Mismatches[:min(len(rep.Mismatches), 5)], "\n")
-	msgs := make([]notify.Message, 0, len(w.AdminIDs))
-	for _, id := range w.AdminIDs {
-		msgs = append(msgs, notify.Message{
-			EventKey: fmt.Sprintf("alert:reconcile:%d", j.ID), ChatID: id, Key: "admin.alert_reconcile",
-			Args: map[string]i18n.Arg{"count": i18n.I(int64(len(rep.Mismatches))), "problems": i18n.S(summary)},
-		})
-	}
-	return db.InTx(ctx, w.Pool, func(tx pgx.Tx) error { return notify.Enqueue(ctx, tx, w.Jobs, msgs...) })
+	return w.Alerter.Alert(ctx, fmt.Sprintf("reconcile:%d", j.ID), "admin.alert_reconcile",
+		map[string]i18n.Arg{"count": i18n.I(int64(len(rep.Mismatches))), "problems": i18n.S(summary)})
 }
 
 // ReconcilePeriodicJob reconciles once a day.

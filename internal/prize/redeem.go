@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/ledger"
-	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // Redemption is one gift or Premium subscription bought with a user's Stars.
@@ -135,8 +134,11 @@ func (s *Service) redeemTx(ctx context.Context, tx pgx.Tx, r Request, emoji stri
 	if r.DrawID > 0 {
 		actor = "system"
 	}
-	if err := audit(ctx, tx, now, actor, "redeem.hold", r.DrawID, red, nil, map[string]any{
-		"kind": r.Kind, "gift_id": r.GiftID, "months": r.Months, "price": r.Price, "status": StatusHeld,
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: now, Actor: actor, Action: "redeem.hold", DrawID: r.DrawID, Subject: redeemSubject(red),
+		After: map[string]any{
+			"kind": r.Kind, "gift_id": r.GiftID, "months": r.Months, "price": r.Price, "status": StatusHeld,
+		},
 	}); err != nil {
 		return Redemption{}, false, err
 	}
@@ -146,14 +148,8 @@ func (s *Service) redeemTx(ctx context.Context, tx pgx.Tx, r Request, emoji stri
 	return red, true, nil
 }
 
-// audit records a step of a redemption in the audit log; its subject is "redeem:<id>", the
-// action names the ledger key's last part.
-func audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, drawID int64, r Redemption, before, after any) error {
-	if err := raffle.Audit(ctx, tx, at, actor, action, drawID, "redeem:"+strconv.FormatInt(r.ID, 10), before, after); err != nil {
-		return fmt.Errorf("prize: audit: %w", err)
-	}
-	return nil
-}
+// redeemSubject is a redemption's subject in the audit log.
+func redeemSubject(r Redemption) string { return "redeem:" + strconv.FormatInt(r.ID, 10) }
 
 // Ledger keys of a redemption: its hold, the purchase at Telegram, and the return of the Stars
 // after a final refusal.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/ledger"
-	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // The operator funds the reserve by paying the bot's own Stars invoice. The Stars then belong
@@ -70,8 +70,10 @@ func RecordTopUp(ctx context.Context, tx pgx.Tx, at time.Time, payer int64, char
 	if res.Replay {
 		return true, nil
 	}
-	if err := raffle.Audit(ctx, tx, at, "admin:"+strconv.FormatInt(payer, 10), "reserve.topup", 0, TopUpKey(chargeID), nil,
-		map[string]any{"amount": amount}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: at, Actor: "admin:" + strconv.FormatInt(payer, 10), Action: "reserve.topup", Subject: TopUpKey(chargeID),
+		After: map[string]any{"amount": amount},
+	}); err != nil {
 		return false, fmt.Errorf("prize: audit top-up: %w", err)
 	}
 	return false, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 )
 
@@ -59,7 +60,7 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 			return nil, fmt.Errorf("raffle: user's entries in %d: %w", drawID, err)
 		}
 		for _, e := range entries { // last first, so each removal moves only later entries
-			if e.PaymentStatus != "entered" {
+			if e.PaymentStatus != PaymentEntered {
 				return nil, fmt.Errorf("raffle: entry %d of draw %d has payment %d in state %s", e.EntryID, drawID, e.PaymentID, e.PaymentStatus)
 			}
 			if n, err := q.DeleteEntry(ctx, tx, e.EntryID); err != nil || n != 1 {
@@ -79,12 +80,15 @@ func (s *Service) RefundUserEntries(ctx context.Context, tx pgx.Tx, userID int64
 			if err != nil {
 				return nil, err
 			}
-			after := map[string]any{"status": "refund_pending", "reason": reason}
+			after := map[string]any{"status": PaymentRefundPending, "reason": reason}
 			if done {
-				after["status"] = "refunded"
+				after["status"] = PaymentRefunded
 			}
-			before := map[string]any{"entry_id": e.EntryID, "seq": e.Seq, "code": e.Code, "payment_id": e.PaymentID, "status": "entered"}
-			if err := s.audit(ctx, tx, actor, "entry.refund", drawID, e.Provider+":"+e.ExternalID, before, after); err != nil {
+			before := map[string]any{"entry_id": e.EntryID, "seq": e.Seq, "code": e.Code, "payment_id": e.PaymentID, "status": PaymentEntered}
+			if err := audit.Record(ctx, tx, audit.Entry{
+				At: s.now(), Actor: actor, Action: "entry.refund", DrawID: drawID, Subject: e.Provider + ":" + e.ExternalID,
+				Before: before, After: after,
+			}); err != nil {
 				return nil, err
 			}
 			out = append(out, RefundedEntry{DrawID: drawID, Code: e.Code, PaymentID: e.PaymentID, Provider: e.Provider, Currency: e.Currency, Amount: e.Amount})

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -123,9 +124,6 @@ func clearingAccount(p Payment) string {
 	}
 }
 
-// RefundsAccount holds money that arrived but must go back to its payer.
-func RefundsAccount(currency string) string { return "platform:refunds:" + currency }
-
 // Enter turns a payment into exactly one entry, or into exactly one automatic refund, inside
 // tx. Delivering the same payment again (same provider and external id) changes nothing and
 // returns the first result with Replay set. The ledger posting, the entry, the audit row and the
@@ -206,14 +204,17 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 		if _, err := ledger.Post(ctx, tx, ledger.Transaction{
 			Key: ledgerKey(p.Provider, p.ExternalID), Kind: "payment_refused",
 			Memo:     fmt.Sprintf("draw %d refused: %s", p.DrawID, refusal.Code),
-			Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: RefundsAccount(p.Currency), Amount: p.Amount}},
+			Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: ledger.RefundsAccount(p.Currency), Amount: p.Amount}},
 		}); err != nil {
 			return EntryResult{}, fmt.Errorf("raffle: post refused payment: %w", err)
 		}
 		if _, err := s.jobs.InsertTx(ctx, tx, RefundArgs{PaymentID: pay.ID}, nil); err != nil {
 			return EntryResult{}, fmt.Errorf("raffle: schedule refund: %w", err)
 		}
-		if err := s.audit(ctx, tx, actor, "payment.refused", row.ID, p.Provider+":"+p.ExternalID, nil, pay); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "payment.refused", DrawID: row.ID, Subject: p.Provider + ":" + p.ExternalID,
+			After: pay,
+		}); err != nil {
 			return EntryResult{}, err
 		}
 		return EntryResult{PaymentID: pay.ID, Refusal: refusal}, nil
@@ -245,8 +246,11 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 	if err != nil {
 		return EntryResult{}, fmt.Errorf("raffle: insert entry: %w", err)
 	}
-	if err := s.audit(ctx, tx, actor, "entry.create", d.ID, p.Provider+":"+p.ExternalID, nil, map[string]any{
-		"payment_id": pay.ID, "entry_id": entry.ID, "seq": seq, "code": code, "amount": p.Amount, "currency": p.Currency,
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: actor, Action: "entry.create", DrawID: d.ID, Subject: p.Provider + ":" + p.ExternalID,
+		After: map[string]any{
+			"payment_id": pay.ID, "entry_id": entry.ID, "seq": seq, "code": code, "amount": p.Amount, "currency": p.Currency,
+		},
 	}); err != nil {
 		return EntryResult{}, err
 	}
@@ -271,8 +275,10 @@ func (s *Service) Enter(ctx context.Context, tx pgx.Tx, p Payment) (EntryResult,
 // auditDuplicate records that a payment was delivered again (and changed nothing), so repeated
 // deliveries are visible to the operator.
 func (s *Service) auditDuplicate(ctx context.Context, tx pgx.Tx, p Payment, res EntryResult) error {
-	return s.audit(ctx, tx, fmt.Sprintf("user:%d", p.UserID), "payment.duplicate", p.DrawID, p.Provider+":"+p.ExternalID, nil,
-		map[string]any{"payment_id": res.PaymentID, "entered": res.Entered, "code": res.Code, "amount": p.Amount})
+	return audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: fmt.Sprintf("user:%d", p.UserID), Action: "payment.duplicate", DrawID: p.DrawID, Subject: p.Provider + ":" + p.ExternalID,
+		After: map[string]any{"payment_id": res.PaymentID, "entered": res.Entered, "code": res.Code, "amount": p.Amount},
+	})
 }
 
 // replayPayment returns the recorded outcome of a payment seen before.

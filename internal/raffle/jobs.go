@@ -180,7 +180,7 @@ func (wk *Workers) alertDrawTrouble(ctx context.Context, j *river.Job[DrawArgs],
 		key = "admin.alert_bad_signature"
 	}
 	args := map[string]i18n.Arg{"id": i18n.I(j.Args.DrawID), "error": i18n.S(err.Error()), "attempt": i18n.I(int64(j.Attempt))}
-	if aerr := wk.Service.Alert(ctx, fmt.Sprintf("draw:%d:attempt:%d", j.Args.DrawID, j.Attempt), key, args); aerr != nil {
+	if aerr := wk.Service.alerter.Alert(ctx, fmt.Sprintf("draw:%d:attempt:%d", j.Args.DrawID, j.Attempt), key, args); aerr != nil {
 		wk.Logger.Error("alert admins", slog.Any("error", aerr))
 	}
 	wk.Logger.Warn("draw waiting on its randomness source", slog.Int64("draw_id", j.Args.DrawID), slog.Int("attempt", j.Attempt), slog.Any("error", err))

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/fairness"
@@ -52,8 +53,11 @@ func (s *Service) close(ctx context.Context, tx pgx.Tx, d Draw) error {
 	if err := q.CloseRaffle(ctx, tx, params); err != nil {
 		return fmt.Errorf("raffle: close: %w", err)
 	}
-	if err := s.audit(ctx, tx, "system", "raffle.close", d.ID, "", map[string]any{"status": d.Status},
-		map[string]any{"status": StatusDrawing, "list_hash": hash, "entries": len(codes), "drand_round": params.DrandRound.Int64}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: "system", Action: "raffle.close", DrawID: d.ID,
+		Before: map[string]any{"status": d.Status},
+		After:  map[string]any{"status": StatusDrawing, "list_hash": hash, "entries": len(codes), "drand_round": params.DrandRound.Int64},
+	}); err != nil {
 		return err
 	}
 	_, err = s.jobs.InsertManyTx(ctx, tx, []river.InsertManyParams{
@@ -91,7 +95,9 @@ func (s *Service) ForceDraw(ctx context.Context, id int64, actor string) error {
 		if d.Entries < d.Min || d.Entries < d.WinnersCount {
 			return fmt.Errorf("%w: draw %d has %d of at least %d entries", ErrWrongState, id, d.Entries, d.Min)
 		}
-		if err := s.audit(ctx, tx, actor, "raffle.force_draw", id, "", nil, nil); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "raffle.force_draw", DrawID: id,
+		}); err != nil {
 			return err
 		}
 		return s.close(ctx, tx, d)
@@ -116,8 +122,10 @@ func (s *Service) cancel(ctx context.Context, tx pgx.Tx, row dbq.Raffle, reason,
 	if err := q.MarkRaffleCancelled(ctx, tx, dbq.MarkRaffleCancelledParams{ID: row.ID, At: &now, Reason: reason}); err != nil {
 		return fmt.Errorf("raffle: cancel: %w", err)
 	}
-	if err := s.audit(ctx, tx, actor, "raffle.cancel", row.ID, "", map[string]any{"status": row.Status},
-		map[string]any{"status": StatusCancelled, "reason": reason}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: s.now(), Actor: actor, Action: "raffle.cancel", DrawID: row.ID,
+		Before: map[string]any{"status": row.Status}, After: map[string]any{"status": StatusCancelled, "reason": reason},
+	}); err != nil {
 		return err
 	}
 	pays, err := q.PaymentsToRefund(ctx, tx, pgtype.Int8{Int64: row.ID, Valid: true})
@@ -240,8 +248,11 @@ func (s *Service) draw(ctx context.Context, id int64, sources map[string]Source)
 		if err := q.MarkRaffleDrawn(ctx, tx, dbq.MarkRaffleDrawnParams{ID: id, At: &now}); err != nil {
 			return fmt.Errorf("raffle: mark drawn: %w", err)
 		}
-		if err := s.audit(ctx, tx, "system", "raffle.drawn", id, "", nil, map[string]any{
-			"winners": winners, "commission": commission, "source": row.Source,
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: "system", Action: "raffle.drawn", DrawID: id,
+			After: map[string]any{
+				"winners": winners, "commission": commission, "source": row.Source,
+			},
 		}); err != nil {
 			return err
 		}
@@ -264,7 +275,10 @@ func (s *Service) ensureTicket(ctx context.Context, id int64, src Source) (strin
 		if err := q.SetRaffleTicket(ctx, tx, dbq.SetRaffleTicketParams{ID: id, TicketID: pgtype.Text{String: ticket, Valid: true}}); err != nil {
 			return fmt.Errorf("raffle: save ticket: %w", err)
 		}
-		return s.audit(ctx, tx, "system", "raffle.ticket", id, ticket, nil, map[string]string{"ticket_id": ticket})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: "system", Action: "raffle.ticket", DrawID: id, Subject: ticket,
+			After: map[string]string{"ticket_id": ticket},
+		})
 	})
 	if err != nil {
 		return "", err
@@ -318,7 +332,10 @@ func (s *Service) settle(ctx context.Context, id int64) error {
 		if err := q.MarkRaffleSettled(ctx, tx, dbq.MarkRaffleSettledParams{ID: id, At: &now}); err != nil {
 			return fmt.Errorf("raffle: mark settled: %w", err)
 		}
-		if err := s.audit(ctx, tx, "system", "raffle.settle", id, "", nil, map[string]any{"pool": pool, "paid": paid, "commission": pool - paid}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: "system", Action: "raffle.settle", DrawID: id,
+			After: map[string]any{"pool": pool, "paid": paid, "commission": pool - paid},
+		}); err != nil {
 			return err
 		}
 		if _, err := s.jobs.InsertTx(ctx, tx, FanoutArgs{DrawID: id, Event: FanoutResult}, nil); err != nil {
@@ -334,7 +351,7 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 	if err != nil {
 		return RefundState{}, fmt.Errorf("raffle: payment %d: %w", paymentID, err)
 	}
-	if p.Status != "refund_pending" {
+	if p.Status != PaymentRefundPending {
 		return RefundState{Done: true}, nil
 	}
 	r, ok := refunders[p.Provider]
@@ -353,7 +370,7 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 		if err != nil {
 			return fmt.Errorf("raffle: lock payment: %w", err)
 		}
-		if p.Status != "refund_pending" {
+		if p.Status != PaymentRefundPending {
 			return nil
 		}
 		now := s.now()
@@ -364,11 +381,14 @@ func (s *Service) refund(ctx context.Context, paymentID int64, refunders map[str
 		if p.Provider == ProviderYooKassa {
 			ext = ledger.YooKassaClearing
 		}
-		if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", p.ID), "refund", RefundsAccount(p.Currency), ext, p.Amount)); err != nil {
+		if _, err := ledger.Post(ctx, tx, ledger.Transfer(fmt.Sprintf("refund:%d", p.ID), "refund", ledger.RefundsAccount(p.Currency), ext, p.Amount)); err != nil {
 			return fmt.Errorf("raffle: refund ledger: %w", err)
 		}
-		if err := s.audit(ctx, tx, "system", "payment.refunded", p.RaffleID.Int64, p.Provider+":"+p.ExternalID,
-			map[string]string{"status": "refund_pending"}, map[string]any{"status": "refunded", "ref": st.Ref, "amount": p.Amount}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: "system", Action: "payment.refunded", DrawID: p.RaffleID.Int64, Subject: p.Provider + ":" + p.ExternalID,
+			Before: map[string]string{"status": PaymentRefundPending},
+			After:  map[string]any{"status": PaymentRefunded, "ref": st.Ref, "amount": p.Amount},
+		}); err != nil {
 			return err
 		}
 		reason := p.RefundReason

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/ledger"
 )
 
 // How a Stars draw pays its winners (Params.Prize, fixed at creation). The draw credits every
@@ -40,7 +41,7 @@ func validPrize(mode, currency string) string {
 	case PrizeBalance:
 		return ""
 	case PrizeGift, PrizePremium:
-		if currency != "XTR" {
+		if currency != ledger.XTR {
 			return "prize: gift and premium are for Stars draws only"
 		}
 		return ""

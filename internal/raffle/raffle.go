@@ -32,6 +32,17 @@ const (
 	StatusRefunded  = "refunded"
 )
 
+// Statuses of a payment (payments.status).
+const (
+	// PaymentEntered: the payment bought an entry, its money is in the draw's pool.
+	PaymentEntered = "entered"
+	// PaymentRefundPending: the money must go back (a refused payment, a cancelled draw, a
+	// ban) and the provider has not confirmed it yet.
+	PaymentRefundPending = "refund_pending"
+	// PaymentRefunded: the provider returned the money.
+	PaymentRefunded = "refunded"
+)
+
 // Close modes and randomness sources.
 const (
 	ModeDeadline    = "deadline"

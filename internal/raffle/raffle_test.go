@@ -201,7 +201,7 @@ func TestRefusedPaymentsAreRefunded(t *testing.T) {
 	if p, calls := b.Refunds.Count(); p != 3 || calls != 3 {
 		t.Fatalf("refunder saw %d payments in %d calls", p, calls)
 	}
-	if v := b.Balance(t, raffle.RefundsAccount("XTR")); v != 0 {
+	if v := b.Balance(t, ledger.RefundsAccount("XTR")); v != 0 {
 		t.Fatalf("refunds account holds %d", v)
 	}
 	raffletest.WaitFor(t, "late payer told", func() bool {

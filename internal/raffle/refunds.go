@@ -42,7 +42,7 @@ func (r *refunds) add(ctx context.Context, tx pgx.Tx, now time.Time, drawID int6
 	}
 	pool := ledger.PoolAccount(drawID, p.Currency)
 	if p.Provider != ProviderBalance {
-		if _, err := ledger.Post(ctx, tx, ledger.Transfer(dueKey, "refund_due", pool, RefundsAccount(p.Currency), p.Amount)); err != nil {
+		if _, err := ledger.Post(ctx, tx, ledger.Transfer(dueKey, "refund_due", pool, ledger.RefundsAccount(p.Currency), p.Amount)); err != nil {
 			return false, fmt.Errorf("raffle: move to refunds: %w", err)
 		}
 		r.jobs = append(r.jobs, river.InsertManyParams{Args: RefundArgs{PaymentID: p.ID}})

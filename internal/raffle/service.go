@@ -1,8 +1,8 @@
 package raffle
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,10 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
-	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 var q = dbq.New()
@@ -29,7 +29,7 @@ type Service struct {
 	logger           *slog.Logger
 	maxEntriesPerDay int
 	proofURL         func(id int64) string
-	admins           []int64
+	alerter          *alert.Alerter
 	digestInterval   time.Duration
 	limits           Limits
 	channelID        int64
@@ -52,14 +52,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
-	// MaxEntriesPerDay is how many entries one user may buy per UTC day. Defaults to 20.
+	// MaxEntriesPerDay is how many entries one user may buy per UTC day. Defaults to
+	// DefaultMaxEntriesPerDay.
 	MaxEntriesPerDay int
 	// PublicURL is the base of proof links ("https://draws.example"); empty leaves links relative.
 	PublicURL string
-	// AdminIDs receive alerts.
-	AdminIDs []int64
+	// Alerter tells the admins when a draw needs a person. nil: nobody is told.
+	Alerter *alert.Alerter
 	// DigestInterval is the least time between two "new participants" digests of one draw.
-	// Defaults to 10 minutes.
+	// Defaults to DefaultDigestInterval.
 	DigestInterval time.Duration
 	// Limits, when set, override MaxEntriesPerDay and DigestInterval at run time.
 	Limits Limits
@@ -68,19 +69,27 @@ type Config struct {
 	ChannelID int64
 }
 
-// New returns a Service.
-func New(c Config) *Service {
+// Defaults of Config.
+const (
+	DefaultMaxEntriesPerDay = 20
+	DefaultDigestInterval   = 10 * time.Minute
+)
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.MaxEntriesPerDay == 0 {
-		c.MaxEntriesPerDay = 20
-	}
-	if c.DigestInterval == 0 {
-		c.DigestInterval = 10 * time.Minute
-	}
+	c.MaxEntriesPerDay = cmp.Or(c.MaxEntriesPerDay, DefaultMaxEntriesPerDay)
+	c.DigestInterval = cmp.Or(c.DigestInterval, DefaultDigestInterval)
+	return c
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	c = c.withDefaults()
 	return &Service{
-		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, admins: c.AdminIDs,
+		pool: c.Pool, jobs: c.Jobs, now: c.Now, logger: c.Logger, maxEntriesPerDay: c.MaxEntriesPerDay, alerter: c.Alerter,
 		digestInterval: c.DigestInterval, limits: c.Limits, channelID: c.ChannelID,
 		proofURL: func(id int64) string { return fmt.Sprintf("%s/raffles/%d", c.PublicURL, id) },
 	}
@@ -147,7 +156,10 @@ func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, err
 		}
 		row.PrizeMode = p.Prize
 		d = fromRow(row)
-		if err := s.audit(ctx, tx, actor, "raffle.create", d.ID, "", nil, d); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "raffle.create", DrawID: d.ID,
+			After: d,
+		}); err != nil {
 			return err
 		}
 		return s.scheduleOpen(ctx, tx, d)
@@ -243,57 +255,9 @@ func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor st
 		if err := q.SetRafflePaused(ctx, tx, dbq.SetRafflePausedParams{ID: id, Paused: paused}); err != nil {
 			return fmt.Errorf("raffle: pause: %w", err)
 		}
-		return s.audit(ctx, tx, actor, "raffle.pause", id, "", map[string]bool{"paused": row.EntriesPaused}, map[string]bool{"paused": paused})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "raffle.pause", DrawID: id,
+			Before: map[string]bool{"paused": row.EntriesPaused}, After: map[string]bool{"paused": paused},
+		})
 	})
-}
-
-// audit appends one row to the audit log inside tx.
-func (s *Service) audit(ctx context.Context, tx pgx.Tx, actor, action string, drawID int64, subject string, before, after any) error {
-	return Audit(ctx, tx, s.now(), actor, action, drawID, subject, before, after)
-}
-
-// Audit appends one row to the append-only audit log, inside the caller's transaction when conn
-// is one. drawID 0 means none.
-func Audit(ctx context.Context, conn dbq.DBTX, at time.Time, actor, action string, drawID int64, subject string, before, after any) error {
-	enc := func(v any) ([]byte, error) {
-		if v == nil {
-			return nil, nil
-		}
-		data, err := json.Marshal(v)
-		return db.NoNULEscapes(data), err
-	}
-	b, err := enc(before)
-	if err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	a, err := enc(after)
-	if err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	// The subject is often what a user sent (button data, a command): keep it storable.
-	p := dbq.InsertAuditParams{At: at, Actor: db.StorableText(actor), Action: action, Subject: db.StorableText(subject), Before: b, After: a}
-	if drawID != 0 {
-		p.RaffleID = pgtype.Int8{Int64: drawID, Valid: true}
-	}
-	if err := q.InsertAudit(ctx, conn, p); err != nil {
-		return fmt.Errorf("raffle: audit: %w", err)
-	}
-	return nil
-}
-
-// alert tells every admin about something that needs a person, through the message queue.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, event, key string, args map[string]i18n.Arg) error {
-	msgs := make([]notify.Message, 0, len(s.admins))
-	for _, id := range s.admins {
-		msgs = append(msgs, notify.Message{EventKey: "alert:" + event, ChatID: id, Key: key, Args: args, Priority: notify.PriorityPersonal})
-	}
-	return notify.Enqueue(ctx, tx, s.jobs, msgs...)
-}
-
-// Alert sends an alert to admins in its own transaction.
-func (s *Service) Alert(ctx context.Context, event, key string, args map[string]i18n.Arg) error {
-	if len(s.admins) == 0 {
-		return nil
-	}
-	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.alert(ctx, tx, event, key, args) })
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa/yookassatest"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -184,7 +185,7 @@ func (c *Chat) view(m telegramtest.Message) ChatMessage {
 	if v.Invoice != nil && !hasPay(v.Buttons) {
 		// Telegram's apps show a Pay button under an invoice that has no keyboard of its own.
 		label := fmt.Sprintf("Pay %d %s", v.Invoice.Amount, v.Invoice.Currency)
-		if v.Invoice.Currency == "XTR" {
+		if v.Invoice.Currency == ledger.XTR {
 			label = fmt.Sprintf("Pay ⭐ %d", v.Invoice.Amount)
 		}
 		v.Buttons = append([][]Button{{{Text: label, Pay: true}}}, v.Buttons...)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 )
 
@@ -48,7 +49,7 @@ func (c *Chat) checkoutPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such payment in the sandbox's YooKassa", http.StatusNotFound)
 		return
 	}
-	v := checkoutView{ID: p.ID, Description: p.Description, Amount: i18n.Money(i18n.RU, p.Kopecks, "RUB"),
+	v := checkoutView{ID: p.ID, Description: p.Description, Amount: i18n.Money(i18n.RU, p.Kopecks, ledger.RUB),
 		Status: p.Status, Pending: p.Status == string(yookassa.PaymentPending)}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 )
 
 // ReplyArgs is the durable job of a reply that could not go within a few seconds.
@@ -115,7 +116,7 @@ func (w *ReplyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error
 		}
 	}
 	resp, err := w.Pacing.send(ctx, call, replyJobWithin, false)
-	if ra, ok := errors.AsType[*notify.RetryAfterError](err); ok {
+	if ra, ok := errors.AsType[*sender.RetryAfterError](err); ok {
 		return river.JobSnooze(ra.After)
 	}
 	if err != nil {

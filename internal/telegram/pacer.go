@@ -18,7 +18,7 @@ import (
 	ta "github.com/mymmrac/telego/telegoapi"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 )
 
 // DefaultReplyWithin is how long a reply may wait for the send budget (and for Telegram's
@@ -33,10 +33,10 @@ const DefaultReplyWithin = 100 * time.Millisecond
 // deadline.
 const noDeferWithin = time.Minute
 
-// ReplyLimiter is the part of the shared send limiter (*notify.RedisLimiter) the pacer uses.
+// ReplyLimiter is the part of the shared send limiter (*sender.RedisLimiter) the pacer uses.
 type ReplyLimiter interface {
 	// WaitReply blocks until a reply to chatID may go, ahead of bulk messages; it returns a
-	// *notify.RetryAfterError at once when that would take longer than within.
+	// *sender.RetryAfterError at once when that would take longer than within.
 	WaitReply(ctx context.Context, chatID int64, within time.Duration) (end func(context.Context), err error)
 	// Throttled records Telegram's 429 for chatID.
 	Throttled(ctx context.Context, chatID int64, retryAfter time.Duration) error
@@ -166,7 +166,7 @@ func (p *Pacing) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 		}
 	}
 	resp, err := p.send(ctx, call, within, true)
-	if ra, ok := errors.AsType[*notify.RetryAfterError](err); ok && p.Deferrer != nil {
+	if ra, ok := errors.AsType[*sender.RetryAfterError](err); ok && p.Deferrer != nil {
 		return p.deferCall(ctx, call, ra.After)
 	}
 	return resp, err
@@ -181,7 +181,7 @@ func (p *Pacing) within() time.Duration {
 
 // send sends call as a reply within (> 0) from now. A 429 is recorded in the limiter, waited
 // out and sent again; if the wait would end past within, or the limiter cannot give a slot in
-// time, it returns a *notify.RetryAfterError with the time still to wait (Telegram's 429
+// time, it returns a *sender.RetryAfterError with the time still to wait (Telegram's 429
 // wrapped in it if that was the cause) and nothing was sent.
 func (p *Pacing) send(ctx context.Context, call DeferredCall, within time.Duration, reply bool) (*ta.Response, error) {
 	start := time.Now()
@@ -190,12 +190,12 @@ func (p *Pacing) send(ctx context.Context, call DeferredCall, within time.Durati
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, &notify.RetryAfterError{After: time.Second}
+			return nil, &sender.RetryAfterError{After: time.Second}
 		}
 		slot := time.Now()
 		end, err := p.Limiter.WaitReply(ctx, call.ChatID, left)
 		if err != nil {
-			if _, ok := errors.AsType[*notify.RetryAfterError](err); ok {
+			if _, ok := errors.AsType[*sender.RetryAfterError](err); ok {
 				return nil, err
 			}
 			return nil, fmt.Errorf("telegram: pace %s: %w", call.Method, err)
@@ -227,7 +227,7 @@ func (p *Pacing) send(ctx context.Context, call DeferredCall, within time.Durati
 			p.logger().Error("record 429 in the limiter", slog.Int64("chat_id", call.ChatID), slog.Any("error", terr))
 		}
 		if time.Now().Add(after).After(deadline) {
-			return nil, &notify.RetryAfterError{After: after, Err: resp.Error}
+			return nil, &sender.RetryAfterError{After: after, Err: resp.Error}
 		}
 		if reply {
 			p.metrics.retried.Inc()

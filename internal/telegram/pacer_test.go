@@ -17,13 +17,13 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
 
 // newLimiter is a shared send limiter on the test Redis under a prefix of this test's own.
-func newLimiter(t *testing.T, global int) *notify.RedisLimiter {
+func newLimiter(t *testing.T, global int) *sender.RedisLimiter {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	if err := rdb.Ping(t.Context()).Err(); err != nil {
@@ -40,7 +40,7 @@ func newLimiter(t *testing.T, global int) *notify.RedisLimiter {
 		}
 		_ = rdb.Close()
 	})
-	l, err := notify.NewRedisLimiter(notify.LimiterConfig{Redis: rdb, Prefix: prefix, Global: global, PerChat: 1})
+	l, err := sender.NewRedisLimiter(sender.LimiterConfig{Redis: rdb, Prefix: prefix, Global: global, PerChat: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

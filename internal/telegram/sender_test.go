@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -17,21 +17,21 @@ func TestSenderDelivers(t *testing.T) {
 	data := "news:off"
 	tests := []struct {
 		name      string
-		out       notify.Outgoing
+		out       sender.Outgoing
 		wantPaid  bool
 		wantReply *telegramtest.InlineKeyboardMarkup
 	}{
-		{name: "plain text", out: notify.Outgoing{Text: "Итоги розыгрыша #7"}},
+		{name: "plain text", out: sender.Outgoing{Text: "Итоги розыгрыша #7"}},
 		{
 			name: "buttons, one per row",
-			out: notify.Outgoing{Text: "Results", Buttons: []notify.RenderedButton{
+			out: sender.Outgoing{Text: "Results", Buttons: []sender.RenderedButton{
 				{Text: "Proof", URL: "https://draws.test/raffles/7"}, {Text: "🔕 Stop news", Data: "news:off"},
 			}},
 			wantReply: &telegramtest.InlineKeyboardMarkup{InlineKeyboard: [][]telegramtest.InlineKeyboardButton{
 				{{Text: "Proof", URL: "https://draws.test/raffles/7"}}, {{Text: "🔕 Stop news", CallbackData: &data}},
 			}},
 		},
-		{name: "paid broadcast", out: notify.Outgoing{Text: "New draw", PaidBroadcast: true}, wantPaid: true},
+		{name: "paid broadcast", out: sender.Outgoing{Text: "New draw", PaidBroadcast: true}, wantPaid: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,24 +83,24 @@ func TestSenderErrors(t *testing.T) {
 			srv, bot := setup(t, telegramtest.Config{})
 			srv.AddUser(alice)
 			tt.prepare(srv)
-			sender := telegram.NewSender(bot)
-			_, err := sender.Send(testContext(t), notify.Outgoing{ChatID: alice.ID, Text: "hello"})
+			s := telegram.NewSender(bot)
+			_, err := s.Send(testContext(t), sender.Outgoing{ChatID: alice.ID, Text: "hello"})
 			if tt.sendTwice {
 				if err != nil {
 					t.Fatalf("first Send: %v", err)
 				}
-				_, err = sender.Send(testContext(t), notify.Outgoing{ChatID: alice.ID, Text: "again"})
+				_, err = s.Send(testContext(t), sender.Outgoing{ChatID: alice.ID, Text: "again"})
 			}
 			if err == nil {
 				t.Fatal("Send succeeded, want an error")
 			}
-			if got := errors.Is(err, notify.ErrBlocked); got != tt.wantBlocked {
+			if got := errors.Is(err, sender.ErrBlocked); got != tt.wantBlocked {
 				t.Fatalf("errors.Is(%v, ErrBlocked) = %v, want %v", err, got, tt.wantBlocked)
 			}
-			if got := errors.Is(err, notify.ErrUndeliverable); got != tt.wantRefused {
+			if got := errors.Is(err, sender.ErrUndeliverable); got != tt.wantRefused {
 				t.Fatalf("errors.Is(%v, ErrUndeliverable) = %v, want %v", err, got, tt.wantRefused)
 			}
-			retry, isRetry := errors.AsType[*notify.RetryAfterError](err)
+			retry, isRetry := errors.AsType[*sender.RetryAfterError](err)
 			if isRetry != (tt.wantRetryAfter > 0) || (isRetry && retry.After != tt.wantRetryAfter) {
 				t.Fatalf("error %v: RetryAfterError %v, want retry after %v", err, retry, tt.wantRetryAfter)
 			}
@@ -115,8 +115,8 @@ func TestSenderErrors(t *testing.T) {
 
 func TestSenderUnknownChatIsRefused(t *testing.T) {
 	_, bot := setup(t, telegramtest.Config{})
-	_, err := telegram.NewSender(bot).Send(testContext(t), notify.Outgoing{ChatID: 999, Text: "hello"})
-	if !errors.Is(err, notify.ErrUndeliverable) {
+	_, err := telegram.NewSender(bot).Send(testContext(t), sender.Outgoing{ChatID: 999, Text: "hello"})
+	if !errors.Is(err, sender.ErrUndeliverable) {
 		t.Fatalf("Send to an unknown chat: %v, want ErrUndeliverable", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -84,7 +85,7 @@ func (s *Service) lockStuckRefund(ctx context.Context, tx pgx.Tx, paymentID int6
 	if err != nil {
 		return p, dbq.RubRefund{}, fmt.Errorf("rubles: lock payment: %w", err)
 	}
-	if p.Status != "refund_pending" || p.Provider != raffle.ProviderYooKassa {
+	if p.Status != raffle.PaymentRefundPending || p.Provider != raffle.ProviderYooKassa {
 		return p, dbq.RubRefund{}, ErrNotWaiting
 	}
 	latest, err := q.LatestRubRefund(ctx, tx, paymentID)
@@ -118,8 +119,11 @@ func (s *Service) RetryRefund(ctx context.Context, paymentID int64, actor string
 		if _, err := s.jobs.InsertTx(ctx, tx, raffle.RefundArgs{PaymentID: p.ID}, nil); err != nil {
 			return fmt.Errorf("rubles: queue refund: %w", err)
 		}
-		return raffle.Audit(ctx, tx, s.now(), actor, "rub_refund.retry", p.RaffleID.Int64, fmt.Sprintf("payment:%d", p.ID),
-			map[string]any{"attempt": latest.Attempt, "reason": latest.CancelReason}, map[string]any{"attempt": row.Attempt})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "rub_refund.retry", DrawID: p.RaffleID.Int64, Subject: fmt.Sprintf("payment:%d", p.ID),
+			Before: map[string]any{"attempt": latest.Attempt, "reason": latest.CancelReason},
+			After:  map[string]any{"attempt": row.Attempt},
+		})
 	})
 }
 
@@ -146,9 +150,11 @@ func (s *Service) RefundDoneByHand(ctx context.Context, paymentID int64, note, a
 			return fmt.Errorf("rubles: queue refund: %w", err)
 		}
 		s.log.Info("refund done by hand", slog.Int64("payment_id", p.ID), slog.String("actor", actor))
-		return raffle.Audit(ctx, tx, s.now(), actor, "rub_refund.done_by_hand", p.RaffleID.Int64, fmt.Sprintf("payment:%d", p.ID),
-			map[string]any{"attempt": latest.Attempt, "reason": latest.CancelReason},
-			map[string]any{"ref": row.YookassaID.String, "amount": p.Amount, "note": note})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: s.now(), Actor: actor, Action: "rub_refund.done_by_hand", DrawID: p.RaffleID.Int64, Subject: fmt.Sprintf("payment:%d", p.ID),
+			Before: map[string]any{"attempt": latest.Attempt, "reason": latest.CancelReason},
+			After:  map[string]any{"ref": row.YookassaID.String, "amount": p.Amount, "note": note},
+		})
 	})
 }
 
@@ -191,9 +197,11 @@ func (s *Service) PayoutDoneByHand(ctx context.Context, id int64, outcome, note,
 				return err
 			}
 		}
-		return raffle.Audit(ctx, tx, now, actor, "rub_payout.done_by_hand", 0, fmt.Sprintf("payout:%d", row.ID),
-			map[string]any{"status": row.Status, "yookassa_id": row.YookassaID.String},
-			map[string]any{"outcome": outcome, "amount": row.Amount, "note": note})
+		return audit.Record(ctx, tx, audit.Entry{
+			At: now, Actor: actor, Action: "rub_payout.done_by_hand", Subject: fmt.Sprintf("payout:%d", row.ID),
+			Before: map[string]any{"status": row.Status, "yookassa_id": row.YookassaID.String},
+			After:  map[string]any{"outcome": outcome, "amount": row.Amount, "note": note},
+		})
 	})
 }
 

@@ -97,7 +97,7 @@ func TestStuckRefundsNeedAPerson(t *testing.T) {
 	if att, _ := e.svc.NeedsPerson(t.Context()); len(att.Refunds) != 0 {
 		t.Fatalf("queue after: %+v", att.Refunds)
 	}
-	if v := e.b.Balance(t, raffle.RefundsAccount("RUB")); v != 0 {
+	if v := e.b.Balance(t, ledger.RefundsAccount("RUB")); v != 0 {
 		t.Fatalf("refunds account holds %d", v)
 	}
 	e.b.LedgerOK(t)

@@ -108,7 +108,7 @@ func TestRubleDrawEndToEnd(t *testing.T) {
 		ledger.YooKassaClearing:               -30_00, // 300 in, 270 out; the late 100 in and back out
 		ledger.CommissionAccount("RUB"):       30_00,
 		ledger.PoolAccount(d.ID, "RUB"):       0,
-		raffle.RefundsAccount("RUB"):          0,
+		ledger.RefundsAccount("RUB"):          0,
 		ledger.UserHeldAccount(winner, "RUB"): 0,
 	} {
 		if got := e.b.Balance(t, account); got != want {

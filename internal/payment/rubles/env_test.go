@@ -23,6 +23,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa/yookassatest"
@@ -150,7 +151,7 @@ func setup(t testing.TB, o envOptions) *env {
 		Pool: b.Pool, Jobs: b.Jobs, Draws: b.Svc, YooKassa: client, Logger: slog.New(slog.DiscardHandler), Now: b.Clock.Now,
 		ReturnURL: "https://t.me/fairdraw_test_bot", TrustedIPs: &trusted, TrustedProxies: proxies,
 		PublicURL: e.web.URL, PayoutGatewayID: yookassatest.DefaultGatewayID, LinkSecret: yookassatest.DefaultGatewaySecretKey,
-		AdminIDs: []int64{admin}, RetryBase: 20 * time.Millisecond, RefundPoll: time.Millisecond, RefundRetryDelay: time.Millisecond,
+		Alerter: b.Alerter, RetryBase: 20 * time.Millisecond, RefundPoll: time.Millisecond, RefundRetryDelay: time.Millisecond,
 	}
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
@@ -199,7 +200,7 @@ func (e *env) restart(t *testing.T) {
 	}
 	svc.Register(workers)
 	(&raffle.Workers{Service: e.b.Svc, Sources: e.b.Sources, Refunders: map[string]raffle.Refunder{raffle.ProviderYooKassa: svc}, Logger: e.b.Logger}).Register(workers)
-	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{Pool: e.b.Pool, Sender: e.b.Sent, Logger: e.b.Logger, Now: e.b.Clock.Now}))
+	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{Pool: e.b.Pool, Sender: e.b.Sent, Logger: e.b.Logger, Now: e.b.Clock.Now}))
 	if err := jobs.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func (s *Service) payoutBackoff(attempt int) time.Duration {
 // alertStuckPayout tells the admins a payout cannot be sent; its money stays held.
 func (s *Service) alertStuckPayout(ctx context.Context, id int64, attempt int, cause error) {
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return s.alert(ctx, tx, fmt.Sprintf("payout:%d:stuck:%d", id, attempt), "rub.alert_payout_stuck", map[string]i18n.Arg{
+		return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:stuck:%d", id, attempt), "rub.alert_payout_stuck", map[string]i18n.Arg{
 			"id": i18n.I(id), "attempt": i18n.I(int64(attempt)), "error": i18n.S(cause.Error()),
 		})
 	})

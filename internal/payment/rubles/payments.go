@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -318,8 +319,11 @@ func (s *Service) applyPayment(ctx context.Context, p *yookassa.Payment) error {
 			}); err != nil {
 				return fmt.Errorf("rubles: finish payment: %w", err)
 			}
-			if err := raffle.Audit(ctx, tx, now, "system", "rub_payment.canceled", row.RaffleID, "yookassa:"+p.ID,
-				map[string]string{"status": row.Status}, map[string]string{"status": statusCanceled, "party": cd.Party, "reason": cd.Reason}); err != nil {
+			if err := audit.Record(ctx, tx, audit.Entry{
+				At: now, Actor: "system", Action: "rub_payment.canceled", DrawID: row.RaffleID, Subject: "yookassa:" + p.ID,
+				Before: map[string]string{"status": row.Status},
+				After:  map[string]string{"status": statusCanceled, "party": cd.Party, "reason": cd.Reason},
+			}); err != nil {
 				return err
 			}
 			if row.UrlGivenAt == nil {

@@ -13,13 +13,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
-	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // PayoutRequest asks to withdraw part of a user's ruble balance. Exactly the fields of Method
@@ -140,8 +140,10 @@ func (s *Service) RequestPayout(ctx context.Context, r PayoutRequest) (Payout, e
 			}
 			return fmt.Errorf("rubles: hold payout: %w", err)
 		}
-		if err := raffle.Audit(ctx, tx, now, fmt.Sprintf("user:%d", r.UserID), "rub_payout.request", 0, fmt.Sprintf("payout:%d", row.ID), nil,
-			map[string]any{"amount": r.Amount, "method": r.Method}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{
+			At: now, Actor: fmt.Sprintf("user:%d", r.UserID), Action: "rub_payout.request", Subject: fmt.Sprintf("payout:%d", row.ID),
+			After: map[string]any{"amount": r.Amount, "method": r.Method},
+		}); err != nil {
 			return err
 		}
 		if _, err := s.jobs.InsertTx(ctx, tx, PayoutSendArgs{PayoutID: row.ID}, nil); err != nil {
@@ -421,8 +423,11 @@ func (s *Service) applyPayout(ctx context.Context, p *yookassa.Payout) error {
 			if err := q.FinishRubPayout(ctx, tx, dbq.FinishRubPayoutParams{ID: row.ID, Status: statusSucceeded, Now: &now}); err != nil {
 				return fmt.Errorf("rubles: finish payout: %w", err)
 			}
-			if err := raffle.Audit(ctx, tx, now, "system", "rub_payout.succeeded", 0, fmt.Sprintf("payout:%d", row.ID),
-				map[string]string{"status": row.Status}, map[string]any{"status": statusSucceeded, "yookassa_id": p.ID, "amount": row.Amount}); err != nil {
+			if err := audit.Record(ctx, tx, audit.Entry{
+				At: now, Actor: "system", Action: "rub_payout.succeeded", Subject: fmt.Sprintf("payout:%d", row.ID),
+				Before: map[string]string{"status": row.Status},
+				After:  map[string]any{"status": statusSucceeded, "yookassa_id": p.ID, "amount": row.Amount},
+			}); err != nil {
 				return err
 			}
 			s.log.Info("payout succeeded", slog.Int64("payout_id", row.ID), slog.String("yookassa_id", p.ID))
@@ -451,7 +456,7 @@ func (s *Service) secondPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 	if row.Status == statusNew || row.Status == statusPending {
 		return s.reviewTx(ctx, tx, row, "second_payout", p.ID)
 	}
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:extra:%s", row.ID, p.ID), "rub.alert_payout_review", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:extra:%s", row.ID, p.ID), "rub.alert_payout_review", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"problem": i18n.S("second_payout " + p.ID + " " + string(p.Status)),
 	})
@@ -469,8 +474,11 @@ func (s *Service) returnPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 	if err := q.FinishRubPayout(ctx, tx, dbq.FinishRubPayoutParams{ID: row.ID, Status: statusCanceled, CancelParty: party, CancelReason: reason, Now: &now}); err != nil {
 		return fmt.Errorf("rubles: finish payout: %w", err)
 	}
-	if err := raffle.Audit(ctx, tx, now, "system", "rub_payout.canceled", 0, fmt.Sprintf("payout:%d", row.ID),
-		map[string]string{"status": row.Status}, map[string]any{"status": statusCanceled, "party": party, "reason": reason, "yookassa_id": row.YookassaID.String}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: now, Actor: "system", Action: "rub_payout.canceled", Subject: fmt.Sprintf("payout:%d", row.ID),
+		Before: map[string]string{"status": row.Status},
+		After:  map[string]any{"status": statusCanceled, "party": party, "reason": reason, "yookassa_id": row.YookassaID.String},
+	}); err != nil {
 		return err
 	}
 	// Error: a payout that failed needs a person, so it reaches Sentry (with the user, never the destination).
@@ -482,7 +490,7 @@ func (s *Service) returnPayoutTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayo
 	}); err != nil {
 		return err
 	}
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:canceled", row.ID), "rub.alert_payout_canceled", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:canceled", row.ID), "rub.alert_payout_canceled", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"method": i18n.K("rub.method." + row.Method), "reason": i18n.K(PayoutReasonKey(reason)),
 		"code": i18n.S(cmpOr(strings.TrimSpace(party+" "+reason+" "+detail), "-")),
@@ -526,12 +534,15 @@ func (s *Service) reviewTx(ctx context.Context, tx pgx.Tx, row dbq.RubPayout, pr
 	if err := q.FinishRubPayout(ctx, tx, dbq.FinishRubPayoutParams{ID: row.ID, Status: statusReview, CancelReason: problem, Now: &now}); err != nil {
 		return fmt.Errorf("rubles: hold payout: %w", err)
 	}
-	if err := raffle.Audit(ctx, tx, now, "system", "rub_payout.review", 0, fmt.Sprintf("payout:%d", row.ID),
-		map[string]string{"status": row.Status}, map[string]string{"status": statusReview, "problem": problem, "yookassa_id": yookassaID}); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		At: now, Actor: "system", Action: "rub_payout.review", Subject: fmt.Sprintf("payout:%d", row.ID),
+		Before: map[string]string{"status": row.Status},
+		After:  map[string]string{"status": statusReview, "problem": problem, "yookassa_id": yookassaID},
+	}); err != nil {
 		return err
 	}
 	s.log.Error("payout needs a person", slog.Int64("payout_id", row.ID), slog.String("problem", problem), slog.String("yookassa_id", yookassaID))
-	return s.alert(ctx, tx, fmt.Sprintf("payout:%d:review", row.ID), "rub.alert_payout_review", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("payout:%d:review", row.ID), "rub.alert_payout_review", map[string]i18n.Arg{
 		"id": i18n.I(row.ID), "user": i18n.I(row.TelegramID), "amount": i18n.M(row.Amount, Currency),
 		"problem": i18n.S(strings.TrimSpace(problem + " " + yookassaID)),
 	})

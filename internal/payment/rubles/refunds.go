@@ -288,7 +288,7 @@ func (s *Service) finishRefundTx(ctx context.Context, tx pgx.Tx, row dbq.RubRefu
 	if int(row.Attempt) >= s.maxRefundAttempts {
 		next = i18n.K("rub.refund_needs_person")
 	}
-	return s.alert(ctx, tx, fmt.Sprintf("refund:%d", row.ID), "rub.alert_refund_failed", map[string]i18n.Arg{
+	return s.alerter.AlertTx(ctx, tx, fmt.Sprintf("refund:%d", row.ID), "rub.alert_refund_failed", map[string]i18n.Arg{
 		"payment": i18n.I(row.PaymentID), "amount": i18n.M(row.Amount, Currency), "attempt": i18n.I(int64(row.Attempt)),
 		"reason": i18n.S(cmpOr(detail, reason)), "next": next,
 	})

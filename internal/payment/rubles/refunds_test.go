@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fairdraw/fairdraw/internal/db"
+	"github.com/fairdraw/fairdraw/internal/ledger"
 
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
@@ -78,7 +79,7 @@ func TestCancelledDrawRefunds(t *testing.T) {
 	if n := e.calls("POST", "/refunds"); n != 3 {
 		t.Fatalf("%d refund requests, want 3", n)
 	}
-	if v := e.b.Balance(t, raffle.RefundsAccount("RUB")); v != 0 {
+	if v := e.b.Balance(t, ledger.RefundsAccount("RUB")); v != 0 {
 		t.Fatalf("refunds account holds %d", v)
 	}
 	e.b.LedgerOK(t)

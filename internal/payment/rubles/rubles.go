@@ -23,7 +23,6 @@
 package rubles
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -37,9 +36,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
-	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
@@ -47,7 +46,7 @@ import (
 var q = dbq.New()
 
 // Currency is the only currency of this package.
-const Currency = "RUB"
+const Currency = ledger.RUB
 
 // Metadata keys fairdraw puts on its YooKassa objects. The row ids make an object findable
 // after its Idempotence-Key has expired, and let a notification be matched to its row even when
@@ -135,8 +134,9 @@ type Config struct {
 	// LinkTTL is how long a card payout link is valid. Default 30 minutes.
 	LinkTTL time.Duration
 
-	// AdminIDs are told about canceled payouts and anything that needs a person.
-	AdminIDs []int64
+	// Alerter tells the admins about canceled payouts and anything that needs a person.
+	// nil: nobody is told.
+	Alerter *alert.Alerter
 
 	// CheckoutReuse is how long an unpaid checkout is offered again instead of a new payment
 	// when the same user asks to pay for the same draw. Default 30 minutes.
@@ -179,7 +179,7 @@ type Service struct {
 	gatewayID string
 	linkKey   []byte
 	linkTTL   time.Duration
-	admins    []int64
+	alerter   *alert.Alerter
 
 	checkoutReuse     time.Duration
 	recheckAfter      time.Duration
@@ -205,7 +205,7 @@ func New(c Config) (*Service, error) {
 	s := &Service{
 		pool: c.Pool, jobs: c.Jobs, draws: c.Draws, yk: c.YooKassa, log: c.Logger, now: c.Now,
 		returnURL: c.ReturnURL, receipt: c.Receipt, proxies: c.TrustedProxies, publicURL: c.PublicURL,
-		gatewayID: c.PayoutGatewayID, linkTTL: c.LinkTTL, admins: c.AdminIDs,
+		gatewayID: c.PayoutGatewayID, linkTTL: c.LinkTTL, alerter: c.Alerter,
 		checkoutReuse: c.CheckoutReuse, recheckAfter: c.RecheckAfter, refundPoll: c.RefundPoll,
 		refundRetryDelay: c.RefundRetryDelay, maxRefundAttempts: c.MaxRefundAttempts, retryBase: c.RetryBase,
 		banksTTL: c.SBPBanksTTL,
@@ -254,15 +254,6 @@ func deriveLinkKey(secret string) []byte {
 // keyExpired reports whether a key first used at sentAt may have been forgotten by YooKassa.
 func (s *Service) keyExpired(sentAt *time.Time) bool {
 	return sentAt != nil && s.now().Sub(*sentAt) >= yookassa.IdempotenceWindow-keySafetyMargin
-}
-
-// alert queues one message to every admin inside tx.
-func (s *Service) alert(ctx context.Context, tx pgx.Tx, event, key string, args map[string]i18n.Arg) error {
-	msgs := make([]notify.Message, 0, len(s.admins))
-	for _, id := range s.admins {
-		msgs = append(msgs, notify.Message{EventKey: "alert:" + event, ChatID: id, Key: key, Args: args, Priority: notify.PriorityPersonal})
-	}
-	return notify.Enqueue(ctx, tx, s.jobs, msgs...)
 }
 
 // apiError returns the *yookassa.APIError in err, if any.

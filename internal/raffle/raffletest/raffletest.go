@@ -19,14 +19,17 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/fairdraw/fairdraw/internal/alert"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand/drandtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg/randomorgtest"
+	"github.com/fairdraw/fairdraw/internal/fairness/source"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
@@ -47,11 +50,11 @@ func (c *Clock) Set(t time.Time) { c.at.Store(&t) }
 // Sender records what users would see.
 type Sender struct {
 	mu   sync.Mutex
-	msgs []notify.Outgoing
+	msgs []sender.Outgoing
 }
 
 // Send records o.
-func (s *Sender) Send(_ context.Context, o notify.Outgoing) (int64, error) {
+func (s *Sender) Send(_ context.Context, o sender.Outgoing) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, o)
@@ -59,10 +62,10 @@ func (s *Sender) Send(_ context.Context, o notify.Outgoing) (int64, error) {
 }
 
 // To returns the messages sent to chat.
-func (s *Sender) To(chat int64) []notify.Outgoing {
+func (s *Sender) To(chat int64) []sender.Outgoing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []notify.Outgoing
+	var out []sender.Outgoing
 	for _, m := range s.msgs {
 		if m.ChatID == chat {
 			out = append(out, m)
@@ -72,10 +75,10 @@ func (s *Sender) To(chat int64) []notify.Outgoing {
 }
 
 // All returns every message sent.
-func (s *Sender) All() []notify.Outgoing {
+func (s *Sender) All() []sender.Outgoing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]notify.Outgoing(nil), s.msgs...)
+	return append([]sender.Outgoing(nil), s.msgs...)
 }
 
 // Refunder stands in for the providers: every refund succeeds at once.
@@ -120,9 +123,11 @@ type Bundle struct {
 	Refunds   *Refunder
 	Workers   *river.Workers
 	Sources   map[string]raffle.Source
-	Logger    *slog.Logger
-	started   bool
-	t         testing.TB
+	// Alerter tells Options.Admins.
+	Alerter *alert.Alerter
+	Logger  *slog.Logger
+	started bool
+	t       testing.TB
 }
 
 // Options tune Setup.
@@ -132,7 +137,7 @@ type Options struct {
 	// Admins receive alerts.
 	Admins []int64
 	// Sender replaces the recording sender of the send worker (nil: record).
-	Sender notify.Sender
+	Sender sender.Sender
 	// NoSendWorker leaves the notify worker out, for tests that register their own.
 	NoSendWorker bool
 	// HoldMessages leaves the notify queue unworked: messages are enqueued and stay queued,
@@ -176,11 +181,12 @@ func Setup(t testing.TB, o Options) *Bundle {
 	if digest == 0 {
 		digest = time.Hour
 	}
+	b.Alerter = alert.New(alert.Config{Pool: pool, Jobs: b.Jobs, AdminIDs: o.Admins})
 	b.Svc = raffle.New(raffle.Config{Pool: pool, Jobs: b.Jobs, Logger: logger, Now: b.Clock.Now, PublicURL: "https://draws.test",
-		AdminIDs: o.Admins, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay, ChannelID: o.ChannelID})
+		Alerter: b.Alerter, DigestInterval: digest, MaxEntriesPerDay: o.MaxEntriesPerDay, ChannelID: o.ChannelID})
 	b.Sources = map[string]raffle.Source{
-		raffle.SourceRandomOrg: raffle.RandomOrg{Client: b.RandomOrg, Key: b.RO.PublicKey()},
-		raffle.SourceDrand:     raffle.Drand{Client: &drand.Client{URL: b.Drand.URL, Chain: b.Drand.Chain()}, Now: b.Clock.Now},
+		raffle.SourceRandomOrg: source.RandomOrg{Client: b.RandomOrg, Key: b.RO.PublicKey()},
+		raffle.SourceDrand:     source.Drand{Client: &drand.Client{URL: b.Drand.URL, Chain: b.Drand.Chain()}, Now: b.Clock.Now},
 	}
 	refunders := o.Refunders
 	if refunders == nil {
@@ -188,11 +194,11 @@ func Setup(t testing.TB, o Options) *Bundle {
 	}
 	(&raffle.Workers{Service: b.Svc, Logger: logger, Sources: b.Sources, Refunders: refunders}).Register(b.Workers)
 	if !o.NoSendWorker {
-		var sender notify.Sender = b.Sent
+		var s sender.Sender = b.Sent
 		if o.Sender != nil {
-			sender = o.Sender
+			s = o.Sender
 		}
-		river.AddWorker(b.Workers, notify.NewWorker(notify.WorkerConfig{Pool: pool, Sender: sender, Logger: logger, Now: b.Clock.Now}))
+		river.AddWorker(b.Workers, sender.NewWorker(sender.WorkerConfig{Pool: pool, Sender: s, Logger: logger, Now: b.Clock.Now}))
 	}
 	t.Cleanup(b.Stop)
 	if !o.NoStart {

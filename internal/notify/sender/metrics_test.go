@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
 
@@ -52,7 +53,7 @@ func TestQueueCollector(t *testing.T) {
 				}
 			}
 			reg := prometheus.NewRegistry()
-			if _, err := notify.RegisterQueueCollector(reg, e.pool, func() time.Time { return now }, e.logger); err != nil {
+			if _, err := sender.RegisterQueueCollector(reg, e.pool, func() time.Time { return now }, e.logger); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, gather(t, reg)); diff != "" {

@@ -1,4 +1,15 @@
-package notify
+// Package sender sends the messages the notify outbox queued: Worker works notify.SendArgs jobs.
+//
+// Order: the worker holds a message back while one of a higher priority of the same event is
+// due or being sent, so a result reaches its winners before the participants and the
+// participants before the observers.
+//
+// Pace: a RedisLimiter shared by every replica keeps to Telegram's limits (a global budget,
+// one per chat, 20 a minute in groups, a separate budget for paid broadcasts). A 429 keeps
+// its chat waiting exactly retry_after and slows everyone down for a while; a 403 marks the
+// user unreachable; other errors are retried with River's backoff and end as dead letters
+// (a metric and an error log). Metrics holds the counters, QueueCollector the backlog.
+package sender
 
 import (
 	"context"
@@ -14,6 +25,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 // Sender delivers one rendered message and returns Telegram's message id. It returns
@@ -33,7 +45,7 @@ type Outgoing struct {
 	PaidBroadcast bool
 }
 
-// RenderedButton is a Button with its text in the recipient's language.
+// RenderedButton is a notify.Button with its text in the recipient's language.
 type RenderedButton struct{ Text, URL, Data string }
 
 // Limiter paces sending across every process that sends for the bot.
@@ -70,7 +82,7 @@ const (
 	gateStale = 2 * time.Minute
 )
 
-// Worker sends SendArgs jobs.
+// Worker sends notify.SendArgs jobs.
 //
 // Order: River fetches by priority, but jobs fetched together run side by side, so a
 // participant's message could overtake a winner's by a few milliseconds. The worker makes the
@@ -86,7 +98,7 @@ const (
 // recorded, which the next run would send again. Only a crash between Telegram's answer and
 // the record (one round trip to PostgreSQL) can send a message twice.
 type Worker struct {
-	river.WorkerDefaults[SendArgs]
+	river.WorkerDefaults[notify.SendArgs]
 	pool          *pgxpool.Pool
 	sender        Sender
 	limiter       Limiter
@@ -139,7 +151,7 @@ func NewWorker(c WorkerConfig) *Worker {
 var q = dbq.New()
 
 // Work sends one message, at most once per (event, chat).
-func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) error {
 	a := job.Args
 	sent, err := q.NotificationSent(ctx, w.pool, dbq.NotificationSentParams{EventKey: a.EventKey, TelegramID: a.ChatID})
 	if err != nil {
@@ -199,7 +211,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 }
 
 // failed decides what a failed send means for the job.
-func (w *Worker) failed(ctx context.Context, job *river.Job[SendArgs], err error) error {
+func (w *Worker) failed(ctx context.Context, job *river.Job[notify.SendArgs], err error) error {
 	a := job.Args
 	if retry, ok := errors.AsType[*RetryAfterError](err); ok {
 		w.metrics.Throttled.Inc()
@@ -231,7 +243,7 @@ func (w *Worker) failed(ctx context.Context, job *river.Job[SendArgs], err error
 
 // deadLetter makes a message that will never be sent visible: a metric and an error log. The
 // job stays in river_job (discarded or cancelled) with its errors until River prunes it.
-func (w *Worker) deadLetter(job *river.Job[SendArgs], err error) {
+func (w *Worker) deadLetter(job *river.Job[notify.SendArgs], err error) {
 	w.metrics.DeadLetters.Inc()
 	w.logger.Error("notification given up", slog.Int64("job_id", job.ID), slog.String("event", job.Args.EventKey),
 		slog.Int64("chat_id", job.Args.ChatID), slog.Int("attempt", job.Attempt), slog.Any("error", err))
@@ -266,13 +278,13 @@ const higherPending = `SELECT EXISTS (
 // being sent. After gateMax it snoozes the job instead, giving the worker back. (The wait is
 // measured on the real clock: it bounds how long a worker sleeps, not a business deadline.)
 func (w *Worker) waitTurn(ctx context.Context, event string, prio int) error {
-	if prio <= PriorityPersonal {
+	if prio <= notify.PriorityPersonal {
 		return nil
 	}
 	deadline := time.Now().Add(gateMax)
 	for {
 		var ahead bool
-		if err := w.pool.QueryRow(ctx, higherPending, QueueName, prio, event, gateStale.Seconds()).Scan(&ahead); err != nil {
+		if err := w.pool.QueryRow(ctx, higherPending, notify.QueueName, prio, event, gateStale.Seconds()).Scan(&ahead); err != nil {
 			return fmt.Errorf("notify: check priority: %w", err)
 		}
 		if !ahead {

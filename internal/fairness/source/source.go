@@ -1,4 +1,7 @@
-package raffle
+// Package source adapts the randomness services a draw can use (Random.org, drand) to
+// raffle.Source: each result is verified here (signatures, bindings to the draw) before the
+// draw sees it.
+package source
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/fairness"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg"
+	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
 // RandomOrg draws with Random.org's signed integers, bound to the draw by userData and to the
@@ -27,26 +31,26 @@ func (r RandomOrg) Ticket(ctx context.Context) (string, error) { return r.Client
 // Draw asks for k distinct integers in [0, n-1]. If the ticket was already used (a crash after
 // Random.org answered and before the result was recorded), the result that used it is fetched
 // with getTicket: the same checks then prove it is this draw's result.
-func (r RandomOrg) Draw(ctx context.Context, in DrawInput) (Outcome, error) {
+func (r RandomOrg) Draw(ctx context.Context, in raffle.DrawInput) (raffle.Outcome, error) {
 	req := fairness.RandomOrgRequest(in.DrawID, in.N, in.K, in.ListHash, in.TicketID)
 	res, err := r.Client.GenerateSignedIntegers(ctx, req)
 	if rpcErr, ok := errors.AsType[*randomorg.RPCError](err); ok && rpcErr.Code == randomorg.CodeTicketUsed && in.TicketID != "" {
 		t, terr := r.Client.GetTicket(ctx, in.TicketID)
 		if terr != nil {
-			return Outcome{}, fmt.Errorf("raffle: ticket %s was used; fetching its result: %w", in.TicketID, terr)
+			return raffle.Outcome{}, fmt.Errorf("source: ticket %s was used; fetching its result: %w", in.TicketID, terr)
 		}
 		if t.Result == nil {
-			return Outcome{}, fmt.Errorf("%w: ticket %s was used but shows no result", ErrBadEvidence, in.TicketID)
+			return raffle.Outcome{}, fmt.Errorf("%w: ticket %s was used but shows no result", raffle.ErrBadEvidence, in.TicketID)
 		}
 		res, err = t.Result, nil
 	}
 	if err != nil {
-		return Outcome{}, fmt.Errorf("raffle: random.org: %w", err)
+		return raffle.Outcome{}, fmt.Errorf("source: random.org: %w", err)
 	}
 	if err := randomorg.CheckResult(res, req, r.Key, r.Client.HashedAPIKey()); err != nil {
-		return Outcome{}, fmt.Errorf("%w: %w", ErrBadEvidence, err)
+		return raffle.Outcome{}, fmt.Errorf("%w: %w", raffle.ErrBadEvidence, err)
 	}
-	return Outcome{
+	return raffle.Outcome{
 		Indices: res.Data, RandomRaw: res.Random, Signature: res.Signature,
 		TicketID: in.TicketID, HashedAPIKey: r.Client.HashedAPIKey(),
 	}, nil
@@ -64,7 +68,7 @@ type Drand struct {
 func (Drand) Ticket(context.Context) (string, error) { return "", nil }
 
 // Draw fetches and verifies the round's beacon and selects the winners from it.
-func (d Drand) Draw(ctx context.Context, in DrawInput) (Outcome, error) {
+func (d Drand) Draw(ctx context.Context, in raffle.DrawInput) (raffle.Outcome, error) {
 	now := time.Now
 	if d.Now != nil {
 		now = d.Now
@@ -74,24 +78,24 @@ func (d Drand) Draw(ctx context.Context, in DrawInput) (Outcome, error) {
 		chain = drand.Quicknet()
 	}
 	if at := chain.TimeOfRound(in.DrandRound); now().Before(at) {
-		return Outcome{}, &NotYetError{Until: at}
+		return raffle.Outcome{}, &raffle.NotYetError{Until: at}
 	}
 	b, err := d.Client.Beacon(ctx, in.DrandRound)
 	switch {
 	case errors.Is(err, drand.ErrNotYet):
-		return Outcome{}, &NotYetError{Until: now().Add(chain.Period)}
+		return raffle.Outcome{}, &raffle.NotYetError{Until: now().Add(chain.Period)}
 	case errors.Is(err, drand.ErrBadSignature):
-		return Outcome{}, fmt.Errorf("%w: %w", ErrBadEvidence, err)
+		return raffle.Outcome{}, fmt.Errorf("%w: %w", raffle.ErrBadEvidence, err)
 	case err != nil:
-		return Outcome{}, fmt.Errorf("raffle: drand: %w", err)
+		return raffle.Outcome{}, fmt.Errorf("source: drand: %w", err)
 	}
 	seed, err := fairness.DrandSeed(strconv.FormatInt(in.DrawID, 10), in.ListHash, b.Randomness[:])
 	if err != nil {
-		return Outcome{}, fmt.Errorf("raffle: drand seed: %w", err)
+		return raffle.Outcome{}, fmt.Errorf("source: drand seed: %w", err)
 	}
 	idx, err := fairness.SelectFromSeed(seed, in.N, in.K)
 	if err != nil {
-		return Outcome{}, fmt.Errorf("raffle: drand selection: %w", err)
+		return raffle.Outcome{}, fmt.Errorf("source: drand selection: %w", err)
 	}
-	return Outcome{Indices: idx, DrandRound: b.Round, DrandSig: b.Signature}, nil
+	return raffle.Outcome{Indices: idx, DrandRound: b.Round, DrandSig: b.Signature}, nil
 }

@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"net/http"

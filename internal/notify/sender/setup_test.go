@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"bytes"
@@ -26,6 +26,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -196,12 +197,12 @@ type attempt struct {
 
 // recorder is the real Telegram sender with a record of every attempt.
 type recorder struct {
-	next notify.Sender
+	next sender.Sender
 	mu   sync.Mutex
 	log  []attempt
 }
 
-func (r *recorder) Send(ctx context.Context, out notify.Outgoing) (int64, error) {
+func (r *recorder) Send(ctx context.Context, out sender.Outgoing) (int64, error) {
 	at := time.Now()
 	id, err := r.next.Send(ctx, out)
 	r.mu.Lock()
@@ -238,7 +239,7 @@ type procOptions struct {
 // database and Redis with the others.
 type proc struct {
 	jobs    *river.Client[pgx.Tx]
-	limiter *notify.RedisLimiter
+	limiter *sender.RedisLimiter
 	reg     *prometheus.Registry
 	sent    *recorder
 	running bool
@@ -251,14 +252,14 @@ func (e *env) startProc(o procOptions) *proc {
 	if prefix == "" {
 		prefix = e.prefix
 	}
-	lim, err := notify.NewRedisLimiter(notify.LimiterConfig{Redis: e.rdb, Prefix: prefix, Global: o.global, PerChat: o.perChat, Logger: e.logger})
+	lim, err := sender.NewRedisLimiter(sender.LimiterConfig{Redis: e.rdb, Prefix: prefix, Global: o.global, PerChat: o.perChat, Logger: e.logger})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	p := &proc{limiter: lim, reg: prometheus.NewRegistry(), sent: &recorder{next: telegram.NewSender(e.bot)}}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, notify.NewWorker(notify.WorkerConfig{
-		Pool: e.pool, Sender: p.sent, Limiter: lim, Logger: e.logger, PaidBroadcast: o.paid, Metrics: notify.NewMetrics(p.reg),
+	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
+		Pool: e.pool, Sender: p.sent, Limiter: lim, Logger: e.logger, PaidBroadcast: o.paid, Metrics: sender.NewMetrics(p.reg),
 	}))
 	n := o.workers
 	if n == 0 {

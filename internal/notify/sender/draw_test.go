@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/telegram"
@@ -119,11 +119,11 @@ func TestDrawResultOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdb, prefix := newRedis(t)
-	lim, err := notify.NewRedisLimiter(notify.LimiterConfig{Redis: rdb, Prefix: prefix, Global: 1000})
+	lim, err := sender.NewRedisLimiter(sender.LimiterConfig{Redis: rdb, Prefix: prefix, Global: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	river.AddWorker(b.Workers, notify.NewWorker(notify.WorkerConfig{Pool: b.Pool, Sender: telegram.NewSender(bot), Limiter: lim, Logger: b.Logger}))
+	river.AddWorker(b.Workers, sender.NewWorker(sender.WorkerConfig{Pool: b.Pool, Sender: telegram.NewSender(bot), Limiter: lim, Logger: b.Logger}))
 	b.Start()
 
 	d, err := b.Svc.Create(t.Context(), raffle.Params{

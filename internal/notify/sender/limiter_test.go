@@ -1,4 +1,4 @@
-package notify_test
+package sender_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/fairdraw/fairdraw/internal/notify"
+	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
 
@@ -18,9 +18,9 @@ var epoch = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
 // testLimiter is a limiter with round numbers: Global 10/s and Slack 50ms space messages
 // 105ms apart, and the log takes 10 sends in 1.025s; a chat waits 1.05s; a group
 // 60.05s/20 = 3.0025s; paid 100/s is 10.5ms apart, 100 sends in 1.025s.
-func testLimiter(t *testing.T, rdb *redis.Client, prefix string, clock *telegramtest.Clock) *notify.RedisLimiter {
+func testLimiter(t *testing.T, rdb *redis.Client, prefix string, clock *telegramtest.Clock) *sender.RedisLimiter {
 	t.Helper()
-	l, err := notify.NewRedisLimiter(notify.LimiterConfig{
+	l, err := sender.NewRedisLimiter(sender.LimiterConfig{
 		Redis: rdb, Prefix: prefix, Global: 10, PerChat: 1, GroupPerMinute: 20, Paid: 100,
 		Slack: 50 * time.Millisecond, SlowFor: 10 * time.Second, MaxWait: 5 * time.Second, Now: clock.Now,
 	})
@@ -208,7 +208,7 @@ func TestLimiterSharedThroughRedis(t *testing.T) {
 	other := testLimiter(t, rdb, prefix+"other:", clock)
 	tests := []struct {
 		name string
-		l    *notify.RedisLimiter
+		l    *sender.RedisLimiter
 		chat int64
 		want time.Duration
 	}{
@@ -238,14 +238,14 @@ func TestLimiterWait(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := l.Wait(t.Context(), 1, false)
-		retry, ok := errors.AsType[*notify.RetryAfterError](err)
+		retry, ok := errors.AsType[*sender.RetryAfterError](err)
 		if !ok || retry.After != 30*time.Second {
 			t.Fatalf("Wait = %v, want a RetryAfterError of 30s", err)
 		}
 	})
 	t.Run("a wait ends with its context", func(t *testing.T) {
 		rdb, prefix := newRedis(t)
-		l, err := notify.NewRedisLimiter(notify.LimiterConfig{Redis: rdb, Prefix: prefix})
+		l, err := sender.NewRedisLimiter(sender.LimiterConfig{Redis: rdb, Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestLimiterWait(t *testing.T) {
 	t.Run("without Redis nothing is sent", func(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 		defer rdb.Close()
-		l, err := notify.NewRedisLimiter(notify.LimiterConfig{Redis: rdb, Prefix: "x:"})
+		l, err := sender.NewRedisLimiter(sender.LimiterConfig{Redis: rdb, Prefix: "x:"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,13 +277,13 @@ func TestNewRedisLimiterRejects(t *testing.T) {
 	rdb, _ := newRedis(t)
 	tests := []struct {
 		name string
-		cfg  notify.LimiterConfig
+		cfg  sender.LimiterConfig
 	}{
-		{"no redis", notify.LimiterConfig{}},
-		{"negative rate", notify.LimiterConfig{Redis: rdb, Global: -1}},
+		{"no redis", sender.LimiterConfig{}},
+		{"negative rate", sender.LimiterConfig{Redis: rdb, Global: -1}},
 	}
 	for _, tt := range tests {
-		if _, err := notify.NewRedisLimiter(tt.cfg); err == nil {
+		if _, err := sender.NewRedisLimiter(tt.cfg); err == nil {
 			t.Fatalf("%s: NewRedisLimiter accepted it", tt.name)
 		}
 	}

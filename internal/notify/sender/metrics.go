@@ -1,4 +1,4 @@
-package notify
+package sender
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fairdraw/fairdraw/internal/notify"
 )
 
 // Metrics are the sending counters exported on /metrics.
@@ -99,7 +101,7 @@ func (c *QueueCollector) Stats(ctx context.Context) (depth int64, age time.Durat
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var oldest *time.Time
-	if err := c.pool.QueryRow(ctx, queueStats, QueueName).Scan(&depth, &oldest); err != nil {
+	if err := c.pool.QueryRow(ctx, queueStats, notify.QueueName).Scan(&depth, &oldest); err != nil {
 		return 0, 0, fmt.Errorf("notify: queue stats: %w", err)
 	}
 	if oldest != nil {
