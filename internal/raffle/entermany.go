@@ -198,7 +198,7 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 			postings = append(postings, ledger.Transaction{
 				Key: ledgerKey(p.Provider, p.ExternalID), Kind: "payment_refused",
 				Memo:     fmt.Sprintf("draw %d refused: %s", p.DrawID, r.Code),
-				Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: RefundsAccount(p.Currency), Amount: p.Amount}},
+				Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: ledger.RefundsAccount(p.Currency), Amount: p.Amount}},
 			})
 			refunds = append(refunds, river.InsertManyParams{Args: RefundArgs{PaymentID: pay.ID}})
 			if err := audit.add(actor, "payment.refused", subject, pay); err != nil {
