@@ -15,6 +15,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showBans lists the banned users, each with a button to lift the ban.
@@ -31,7 +32,7 @@ func (p *Panel) showBans(ctx context.Context, s *screen, note string) error {
 	if len(users) == 0 {
 		lines = append(lines, s.t("admin.bans_none"))
 	}
-	kb := [][]telego.InlineKeyboardButton{row(button(s.t("admin.ban_new"), cbBanNew))}
+	kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.ban_new"), cbBanNew))}
 	for i, u := range users {
 		if i == maxButtons {
 			lines = append(lines, "…")
@@ -41,8 +42,8 @@ func (p *Panel) showBans(ctx context.Context, s *screen, note string) error {
 		if reason == "" {
 			reason = "—"
 		}
-		lines = append(lines, s.t("admin.bans_item", "user", userLabel(u.TelegramID, u.Username, u.FirstName), "at", i18n.FormatTime(l, *u.BannedAt), "reason", truncate(reason, 60)))
-		kb = append(kb, row(button(s.t("admin.unban_button", "user", u.TelegramID), fmt.Sprintf("%s%s:%d", cbAsk, actUnban, u.TelegramID))))
+		lines = append(lines, s.t("admin.bans_item", "user", userLabel(u.TelegramID, u.Username, u.FirstName), "at", i18n.FormatTime(l, *u.BannedAt), "reason", tgui.Truncate(reason, 60)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.unban_button", "user", u.TelegramID), tgui.Data(cbAsk, actUnban, u.TelegramID))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
@@ -77,7 +78,7 @@ func (p *Panel) banPrompt(ctx context.Context, s *screen, d Dialog) (string, [][
 		reason = "—"
 	}
 	text := s.t("admin.ban_confirm", "user", label, "reason", reason, "entries", entries)
-	return text, [][]telego.InlineKeyboardButton{row(button(s.t("admin.ban_ok"), dialogData(d, opOK))), navRow(s, d)}, nil
+	return text, [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.ban_ok"), dialogData(d, opOK))), navRow(s, d)}, nil
 }
 
 // openEntries counts a user's entries in open draws: those a ban refunds.

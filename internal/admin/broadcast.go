@@ -16,6 +16,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showAnnouncement shows the announcement text, how many observers would get it, and the
@@ -37,9 +38,9 @@ func (p *Panel) showAnnouncement(ctx context.Context, s *screen, note string) er
 	if note != "" {
 		text = note + "\n\n" + text
 	}
-	kb := [][]telego.InlineKeyboardButton{row(button(s.t("admin.announce_edit"), cbSettings+":"+KeyAnnouncement))}
+	kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.announce_edit"), tgui.Data(cbSetting, KeyAnnouncement)))}
 	if v.Announcement != "" && observers > 0 {
-		kb = append(kb, row(button(s.t("admin.announce_send", "observers", observers), fmt.Sprintf("%s%s:%d", cbAsk, actSend, seq+1))))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.announce_send", "observers", observers), tgui.Data(cbAsk, actSend, seq+1))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, text, kb)
@@ -67,7 +68,7 @@ func (p *Panel) askSend(ctx context.Context, s *screen, seq int64, yes []telego.
 		return fmt.Errorf("admin: observers: %w", err)
 	}
 	return s.show(ctx, s.t("admin.ask_send", "observers", observers, "text", text),
-		[][]telego.InlineKeyboardButton{yes, row(button(s.t("admin.no"), cbAnnounce))})
+		[][]telego.InlineKeyboardButton{yes, tgui.Row(tgui.Button(s.t("admin.no"), cbAnnounce))})
 }
 
 // send queues broadcast number seq: it goes out only if seq is the next number, so pressing

@@ -11,6 +11,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showSettings lists the settings in force, each with a button to change it.
@@ -27,14 +28,14 @@ func (p *Panel) showSettings(ctx context.Context, s *screen, note string) error 
 	for _, key := range SettingKeys {
 		shown := settingShown(s.lang(), key, v)
 		if key == KeyAnnouncement {
-			shown = truncate(strings.ReplaceAll(shown, "\n", " "), 60)
+			shown = tgui.Truncate(strings.ReplaceAll(shown, "\n", " "), 60)
 		}
 		origin := s.t("admin.setting_default")
 		if v.Set[key] {
 			origin = s.t("admin.setting_set")
 		}
 		lines = append(lines, s.t("admin.setting_line", "name", s.t("admin.setting_"+key), "value", shown, "origin", origin))
-		kb = append(kb, row(button(s.t("admin.setting_"+key), cbSettings+":"+key)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.setting_"+key), tgui.Data(cbSetting, key))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
@@ -83,9 +84,9 @@ func (p *Panel) settingPrompt(ctx context.Context, s *screen, d Dialog) (string,
 		"\n" + s.t("admin.setting_hint_"+d.Setting)
 	var kb [][]telego.InlineKeyboardButton
 	if v.Set[d.Setting] {
-		kb = append(kb, row(button(s.t("admin.setting_reset"), cbReset+d.Setting)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.setting_reset"), tgui.Data(cbReset, d.Setting))))
 	}
-	kb = append(kb, row(button(s.t("admin.cancel"), dialogData(d, opCancel))))
+	kb = append(kb, tgui.Row(tgui.Button(s.t("admin.cancel"), dialogData(d, opCancel))))
 	return text, kb, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // failedShown is how many failed payouts the statistics list.
@@ -97,14 +98,14 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 		}
 	}
 	return s.show(ctx, strings.Join(lines, "\n"), [][]telego.InlineKeyboardButton{
-		row(button(s.t("admin.refresh"), cbPayouts)), s.backRow(cbMenu),
+		tgui.Row(tgui.Button(s.t("admin.refresh"), cbPayouts)), s.backRow(cbMenu),
 	})
 }
 
 // showReserve shows the Stars reserve: the bot's balance against what users hold.
 func (p *Panel) showReserve(ctx context.Context, s *screen) error {
 	kb := [][]telego.InlineKeyboardButton{
-		row(button(s.t("admin.refresh"), cbReserve), button(s.t("admin.reserve_threshold"), cbSettings+":"+KeyReserveThreshold)),
+		tgui.Row(tgui.Button(s.t("admin.refresh"), cbReserve), tgui.Button(s.t("admin.reserve_threshold"), tgui.Data(cbSetting, KeyReserveThreshold))),
 	}
 	if r := p.topUpRow(s); r != nil {
 		kb = append(kb, r)
