@@ -23,6 +23,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
@@ -165,7 +166,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	if rub != nil {
 		botCfg.Rubles = rub
 	}
-	botCfg.Guard = admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
+	botCfg.Guard = flood.New(flood.Config{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger})
 	b := bot.New(botCfg)
 	payments := enablePaymentIntake(b)
 	b.SetAdmin(admin.New(admin.Config{

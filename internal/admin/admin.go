@@ -1,8 +1,6 @@
 // Package admin is the operator's panel inside the bot (/admin): creating a draw step by step,
 // the open draws with their participants and the actions on them, payout statistics, the Stars
-// reserve, settings, bans and announcements. It also holds the two pieces of state the bot
-// keeps in Redis for admins and users alike: the dialogs (DialogStore) and the flood limit
-// (FloodGuard).
+// reserve, settings, bans and announcements. Its dialogs are kept in Redis (DialogStore).
 //
 // The bot lets only the ids of ADMIN_IDS in (and audits anyone else who tries); the panel
 // checks again. Every operation that changes money, draws, settings or bans goes through a

@@ -743,40 +743,6 @@ func TestFloodLimit(t *testing.T) {
 	}
 }
 
-// TestFloodGuard: counts per user per window, shared through Redis by every guard on the
-// same prefix (every replica).
-func TestFloodGuard(t *testing.T) {
-	rdb := newRedis(t)
-	defer rdb.Close()
-	prefix := newPrefix(t)
-	g1 := admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: prefix, Limit: 3, Window: time.Hour})
-	g2 := admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: prefix, Limit: 3, Window: time.Hour})
-	for _, tc := range []struct {
-		name  string
-		guard *admin.FloodGuard
-		user  int64
-		want  bool
-	}{
-		{"first", g1, 1, true},
-		{"second, on another replica", g2, 1, true},
-		{"third", g1, 1, true},
-		{"fourth is over the limit", g2, 1, false},
-		{"and stays over it", g1, 1, false},
-		{"another user is not affected", g1, 2, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.guard.Allow(t.Context(), tc.user)
-			if err != nil || got != tc.want {
-				t.Fatalf("Allow = %v, %v; want %v", got, err, tc.want)
-			}
-		})
-	}
-	ttl, err := rdb.PTTL(t.Context(), prefix+"flood:1").Result()
-	if err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("window key expires in %v (%v)", ttl, err)
-	}
-}
-
 // TestDialogStore: versions make every save a compare-and-set; a deleted dialog's versions are
 // never issued again; dialogs expire.
 func TestDialogStore(t *testing.T) {

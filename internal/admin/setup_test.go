@@ -2,10 +2,7 @@ package admin_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -27,6 +25,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
+	"github.com/fairdraw/fairdraw/internal/redistest"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 	"github.com/mymmrac/telego"
@@ -35,7 +34,7 @@ import (
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 var _ bot.Admin = (*admin.Panel)(nil)
-var _ bot.Guard = (*admin.FloodGuard)(nil)
+var _ bot.Guard = (*flood.Guard)(nil)
 
 const adminID = 900
 
@@ -48,44 +47,9 @@ func user(id int64) telegramtest.User {
 // start is the moment the tests' draw clock stands at.
 var start = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
 
-// redisURL is the test Redis: TEST_REDIS_URL, by default the local server.
-func redisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379"
-}
+func newRedis(t testing.TB) *redis.Client { return redistest.Client(t) }
 
-func newRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	opts, err := redis.ParseURL(redisURL())
-	if err != nil {
-		t.Fatalf("redis url: %v", err)
-	}
-	rdb := redis.NewClient(opts)
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	return rdb
-}
-
-// newPrefix is a Redis key prefix of the test's own; its keys are deleted when the test ends.
-func newPrefix(t testing.TB) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := fmt.Sprintf("fairdraw-test:%s:%s:", strings.ReplaceAll(t.Name(), "/", "."), hex.EncodeToString(b[:]))
-	t.Cleanup(func() {
-		rdb := newRedis(t)
-		defer rdb.Close()
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
-}
+func newPrefix(t testing.TB) string { return redistest.Prefix(t) }
 
 type options struct {
 	maxPerDay  int
@@ -167,7 +131,7 @@ func (f *fixture) startProcess(t *testing.T) {
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
-		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger})})
+		Guard: flood.New(flood.Config{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger})})
 	f.bot.SetAdmin(f.panel)
 	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
