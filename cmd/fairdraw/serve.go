@@ -36,6 +36,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
@@ -120,7 +121,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 		return fmt.Errorf("river: %w", err)
 	}
 	// Settings the admins change in the panel; the environment gives their defaults.
-	settings := admin.NewSettings(pool, admin.Defaults{
+	settings := settings.New(pool, settings.Defaults{
 		MaxEntriesPerDay: e.cfg.MaxEntriesPerDay, DigestInterval: e.cfg.JoinDigestInterval,
 		ReserveThreshold: e.cfg.StarsReserveThreshold,
 	}, nil)

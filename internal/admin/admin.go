@@ -29,6 +29,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
@@ -42,7 +43,7 @@ type Config struct {
 	// Jobs inserts the broadcast job (BroadcastWorker must be registered with the same client).
 	Jobs     *river.Client[pgx.Tx]
 	Dialogs  *DialogStore
-	Settings *Settings
+	Settings *settings.Store
 	// Reserve shows the Stars reserve; nil: the panel says it is not available.
 	Reserve *ops.StarsReserve
 	// Rubles is the ruble side, for the queue of money that needs a person; nil: no rubles.
@@ -67,7 +68,7 @@ type Panel struct {
 	draws      *raffle.Service
 	jobs       *river.Client[pgx.Tx]
 	dialogs    *DialogStore
-	settings   *Settings
+	settings   *settings.Store
 	reserve    *ops.StarsReserve
 	rubles     *rubles.Service
 	prizes     *prize.Service

@@ -825,33 +825,3 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		t.Fatalf("%d rows, had %d", n, before)
 	}
 }
-
-// TestValidateSettings: the ranges of each setting.
-func TestValidateSettings(t *testing.T) {
-	for _, tc := range []struct {
-		name, key, value string
-		ok               bool
-	}{
-		{"commission zero", admin.KeyCommissionXTR, "0", true},
-		{"commission all", admin.KeyCommissionRUB, "10000", true},
-		{"commission over all", admin.KeyCommissionRUB, "10001", false},
-		{"commission negative", admin.KeyCommissionXTR, "-1", false},
-		{"limit zero", admin.KeyMaxEntriesPerDay, "0", false},
-		{"limit", admin.KeyMaxEntriesPerDay, "20", true},
-		{"digest under a minute", admin.KeyDigestInterval, "59", false},
-		{"digest a week", admin.KeyDigestInterval, "604800", true},
-		{"threshold", admin.KeyReserveThreshold, "3000", true},
-		{"threshold not a number", admin.KeyReserveThreshold, "3k", false},
-		{"announcement", admin.KeyAnnouncement, "Привет", true},
-		{"empty announcement", admin.KeyAnnouncement, "  ", false},
-		{"too long announcement", admin.KeyAnnouncement, strings.Repeat("я", 3501), false},
-		{"unknown key", "colour", "red", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := admin.Validate(tc.key, tc.value)
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, admin.ErrBadSetting)) {
-				t.Fatalf("Validate(%s, %q) = %v", tc.key, tc.value, err)
-			}
-		})
-	}
-}

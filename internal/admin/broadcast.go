@@ -16,8 +16,12 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
+
+// keyBroadcastSeq numbers broadcasts (in the settings table), so one confirmation sends once.
+const keyBroadcastSeq = "broadcast_seq"
 
 // showAnnouncement shows the announcement text, how many observers would get it, and the
 // buttons to edit and to send it.
@@ -34,11 +38,11 @@ func (p *Panel) showAnnouncement(ctx context.Context, s *screen, note string) er
 	if err != nil {
 		return err
 	}
-	text := s.t("admin.announce", "text", settingShown(s.lang(), KeyAnnouncement, v), "observers", observers)
+	text := s.t("admin.announce", "text", settingShown(s.lang(), settings.KeyAnnouncement, v), "observers", observers)
 	if note != "" {
 		text = note + "\n\n" + text
 	}
-	kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.announce_edit"), tgui.Data(cbSetting, KeyAnnouncement)))}
+	kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.announce_edit"), tgui.Data(cbSetting, settings.KeyAnnouncement)))}
 	if v.Announcement != "" && observers > 0 {
 		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.announce_send", "observers", observers), tgui.Data(cbAsk, actSend, seq+1))))
 	}
@@ -59,7 +63,7 @@ func (p *Panel) broadcastSeq(ctx context.Context, conn dbq.DBTX) (int64, error) 
 }
 
 func (p *Panel) askSend(ctx context.Context, s *screen, seq int64, yes []telego.InlineKeyboardButton) error {
-	text, _, err := p.settings.get(ctx, KeyAnnouncement)
+	text, _, err := p.settings.Get(ctx, settings.KeyAnnouncement)
 	if err != nil {
 		return err
 	}
@@ -84,7 +88,7 @@ func (p *Panel) send(ctx context.Context, s *screen, seq int64) error {
 		if err != nil || seq != last+1 {
 			return err
 		}
-		text, err := q.GetSetting(ctx, tx, KeyAnnouncement)
+		text, err := q.GetSetting(ctx, tx, settings.KeyAnnouncement)
 		if errors.Is(err, pgx.ErrNoRows) || text == "" {
 			return nil
 		}

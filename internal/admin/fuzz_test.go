@@ -17,6 +17,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -36,7 +37,7 @@ func FuzzAdminCallback(f *testing.F) {
 	rdb := newRedis(f)
 	f.Cleanup(func() { _ = rdb.Close() })
 	prefix := newPrefix(f)
-	settings := admin.NewSettings(rt.Pool, admin.Defaults{}, nil)
+	settings := settings.New(rt.Pool, settings.Defaults{}, nil)
 	panel := admin.New(admin.Config{API: api, Pool: rt.Pool, Draws: rt.Svc, Jobs: rt.Jobs,
 		Dialogs: admin.NewDialogStore(rdb, prefix, 0), Settings: settings,
 		Currencies: []string{"XTR", "RUB"}, AdminIDs: []int64{adminID}, Logger: rt.Logger})

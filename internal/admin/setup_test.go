@@ -26,6 +26,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/redistest"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 	"github.com/mymmrac/telego"
@@ -69,7 +70,7 @@ type fixture struct {
 	o        options
 	rdb      *redis.Client
 	panel    *admin.Panel
-	settings *admin.Settings
+	settings *settings.Store
 	bot      *bot.Bot
 	prizes   *prize.Service
 	stop     func()
@@ -119,7 +120,7 @@ func newFixture(t *testing.T, o options) *fixture {
 func (f *fixture) startProcess(t *testing.T) {
 	t.Helper()
 	f.rdb = newRedis(t)
-	f.settings = admin.NewSettings(f.rt.Pool, admin.Defaults{CommissionBP: map[string]int{"XTR": 1000, "RUB": 500}}, f.rt.Clock.Now)
+	f.settings = settings.New(f.rt.Pool, settings.Defaults{CommissionBP: map[string]int{"XTR": 1000, "RUB": 500}}, f.rt.Clock.Now)
 	f.panel = admin.New(admin.Config{
 		API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Jobs: f.rt.Jobs,
 		Dialogs: admin.NewDialogStore(f.rdb, f.prefix, 0), Settings: f.settings,

@@ -11,6 +11,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
@@ -105,7 +106,7 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 // showReserve shows the Stars reserve: the bot's balance against what users hold.
 func (p *Panel) showReserve(ctx context.Context, s *screen) error {
 	kb := [][]telego.InlineKeyboardButton{
-		tgui.Row(tgui.Button(s.t("admin.refresh"), cbReserve), tgui.Button(s.t("admin.reserve_threshold"), tgui.Data(cbSetting, KeyReserveThreshold))),
+		tgui.Row(tgui.Button(s.t("admin.refresh"), cbReserve), tgui.Button(s.t("admin.reserve_threshold"), tgui.Data(cbSetting, settings.KeyReserveThreshold))),
 	}
 	if r := p.topUpRow(s); r != nil {
 		kb = append(kb, r)
