@@ -25,6 +25,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/moderation"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/prize"
@@ -77,6 +78,7 @@ type Panel struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	router     *tgui.Router
+	bans       *moderation.Service
 }
 
 // New returns a Panel.
@@ -92,6 +94,7 @@ func New(c Config) *Panel {
 		p.admins[id] = true
 	}
 	p.router = p.routes()
+	p.bans = moderation.New(c.Pool, c.Draws, p.now)
 	return p
 }
 

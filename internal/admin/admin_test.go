@@ -16,6 +16,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/moderation"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
@@ -499,7 +500,7 @@ func TestBanRefundsAndRefusesEntry(t *testing.T) {
 		t.Fatalf("pre-checkout of a banned user: %v", err)
 	}
 	// Banning again takes nothing more back.
-	if again, err := f.panel.Ban(t.Context(), banned.ID, "ещё раз", "admin:900"); err != nil || len(again) != 0 {
+	if again, err := moderation.New(f.rt.Pool, f.rt.Svc, f.rt.Clock.Now).Ban(t.Context(), banned.ID, "ещё раз", "admin:900"); err != nil || len(again) != 0 {
 		t.Fatalf("second ban refunded %v (%v)", again, err)
 	}
 	f.rt.LedgerOK(t)
