@@ -10,13 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/reporting"
 	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
@@ -206,9 +205,9 @@ func (p *Panel) showPeople(ctx context.Context, s *screen, id int64, page int) e
 	}
 	pages := max(1, (d.Entries+pageSize-1)/pageSize)
 	page = min(page, pages-1)
-	rows, err := q.EntriesAfter(ctx, p.pool, dbq.EntriesAfterParams{RaffleID: id, AfterSeq: int32(page * pageSize), Lim: pageSize})
+	rows, err := reporting.Entries(ctx, p.pool, id, int32(page*pageSize), pageSize)
 	if err != nil {
-		return fmt.Errorf("admin: entries: %w", err)
+		return err
 	}
 	l := s.lang()
 	lines := []string{s.t("admin.people_header", "id", d.ID, "title", d.Title, "count", d.Entries, "page", page+1, "pages", pages)}
@@ -259,9 +258,9 @@ func (p *Panel) WriteEntriesCSV(ctx context.Context, w *csv.Writer, drawID int64
 	n := 0
 	after := int32(0)
 	for {
-		rows, err := q.EntriesAfter(ctx, p.pool, dbq.EntriesAfterParams{RaffleID: drawID, AfterSeq: after, Lim: csvChunk})
+		rows, err := reporting.Entries(ctx, p.pool, drawID, after, csvChunk)
 		if err != nil {
-			return n, fmt.Errorf("admin: entries: %w", err)
+			return n, err
 		}
 		for _, e := range rows {
 			rec := []string{strconv.Itoa(int(e.Seq)), e.Code, strconv.FormatInt(e.TelegramID, 10), safeCell(e.Username), safeCell(e.FirstName),
@@ -315,16 +314,15 @@ func (p *Panel) sendCSV(ctx context.Context, s *screen, id int64) error {
 
 // showAudit is one page of a draw's audit log, newest first.
 func (p *Panel) showAudit(ctx context.Context, s *screen, id int64, page int) error {
-	key := pgtype.Int8{Int64: id, Valid: true}
-	total, err := q.CountAuditForRaffle(ctx, p.pool, key)
+	total, err := reporting.AuditCount(ctx, p.pool, id)
 	if err != nil {
-		return fmt.Errorf("admin: audit: %w", err)
+		return err
 	}
 	pages := max(1, int((total+auditPage-1)/auditPage))
 	page = min(page, pages-1)
-	rows, err := q.AuditForRafflePage(ctx, p.pool, dbq.AuditForRafflePageParams{RaffleID: key, Lim: auditPage, Off: int32(page * auditPage)})
+	rows, err := reporting.Audit(ctx, p.pool, id, auditPage, int32(page*auditPage))
 	if err != nil {
-		return fmt.Errorf("admin: audit: %w", err)
+		return err
 	}
 	lines := []string{s.t("admin.audit_header", "id", id, "count", total, "page", page+1, "pages", pages)}
 	for _, r := range rows {
