@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/fairdraw/fairdraw/internal/admin"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/config"
@@ -157,7 +158,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	river.AddWorker(workers, &ops.LedgerCheckWorker{Pool: pool, Alerter: draws, Logger: logger})
 	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
 	river.AddWorker(workers, &ops.StarsReserveWorker{Reserve: reserve, Alerter: draws, Logger: logger})
-	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
+	river.AddWorker(workers, &announce.Worker{Pool: pool})
 	river.AddWorker(workers, &ops.PruneWorker{Pool: pool, Logger: logger})
 
 	botCfg := bot.Config{

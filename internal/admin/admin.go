@@ -23,7 +23,7 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/moderation"
 	"github.com/fairdraw/fairdraw/internal/ops"
@@ -34,14 +34,12 @@ import (
 	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
-var q = dbq.New()
-
 // Config configures a Panel.
 type Config struct {
 	API   *telego.Bot
 	Pool  *pgxpool.Pool
 	Draws *raffle.Service
-	// Jobs inserts the broadcast job (BroadcastWorker must be registered with the same client).
+	// Jobs inserts the broadcast job (announce.Worker must be registered with the same client).
 	Jobs     *river.Client[pgx.Tx]
 	Dialogs  *DialogStore
 	Settings *settings.Store
@@ -79,6 +77,7 @@ type Panel struct {
 	now        func() time.Time
 	router     *tgui.Router
 	bans       *moderation.Service
+	announce   *announce.Service
 }
 
 // New returns a Panel.
@@ -95,6 +94,7 @@ func New(c Config) *Panel {
 	}
 	p.router = p.routes()
 	p.bans = moderation.New(c.Pool, c.Draws, p.now)
+	p.announce = announce.New(c.Pool, c.Jobs, p.now)
 	return p
 }
 

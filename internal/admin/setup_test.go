@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/admin"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/bot"
 	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/db"
@@ -88,7 +89,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	rt := raffletest.Setup(t, raffletest.Options{NoStart: true, Admins: []int64{adminID}, MaxEntriesPerDay: o.maxPerDay,
 		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}})
 	rt.Clock.Set(start)
-	river.AddWorker(rt.Workers, &admin.BroadcastWorker{Pool: rt.Pool})
+	river.AddWorker(rt.Workers, &announce.Worker{Pool: rt.Pool})
 	prizes := prize.New(prize.Config{Pool: rt.Pool, Jobs: rt.Jobs, API: api, Logger: rt.Logger, AdminIDs: []int64{adminID}})
 	prizes.Register(rt.Workers)
 	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o, prizes: prizes}
