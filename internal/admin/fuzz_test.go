@@ -2,10 +2,8 @@ package admin_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
@@ -71,16 +70,9 @@ func FuzzAdminCallback(f *testing.F) {
 		_ = rt.Pool.QueryRow(ctx, "SELECT coalesce(string_agg(id || status, ',' ORDER BY id), '') FROM raffles").Scan(&drawsBefore)
 		denied := countDenied(t, rt)
 		id := updateID.Add(1)
-		raw, _ := json.Marshal(map[string]any{"update_id": id, "callback_query": map[string]any{
-			"id": fmt.Sprint("cq", id), "chat_instance": "1", "data": data,
-			"from":    map[string]any{"id": from, "is_bot": false, "first_name": "A", "language_code": "ru"},
-			"message": map[string]any{"message_id": 1, "date": 1, "chat": map[string]any{"id": from, "type": "private"}}}})
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("webhook answered %d to %q", rec.Code, data)
+		code := bottest.Post(t, h, secret, bottest.CallbackUpdate(id, from, "A", data))
+		if code != http.StatusOK {
+			t.Fatalf("webhook answered %d to %q", code, data)
 		}
 		if n := len(tg.Calls("answerCallbackQuery")) - before; n != 1 {
 			t.Fatalf("press %q answered %d times", data, n)

@@ -14,6 +14,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
@@ -42,9 +43,7 @@ const adminID = 900
 
 var organiser = telegramtest.User{ID: adminID, FirstName: "Org", LanguageCode: "ru"}
 
-func user(id int64) telegramtest.User {
-	return telegramtest.User{ID: id, FirstName: fmt.Sprintf("U%d", id), LanguageCode: "ru"}
-}
+var user = bottest.User
 
 // start is the moment the tests' draw clock stands at.
 var start = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
@@ -219,19 +218,7 @@ func (f *fixture) press(t *testing.T, u telegramtest.User, m telegramtest.Messag
 }
 
 // buttons lists the callback data under m.
-func buttons(m telegramtest.Message) string {
-	var out []string
-	if m.ReplyMarkup != nil {
-		for _, r := range m.ReplyMarkup.InlineKeyboard {
-			for _, b := range r {
-				if b.CallbackData != nil {
-					out = append(out, *b.CallbackData)
-				}
-			}
-		}
-	}
-	return strings.Join(out, " ")
-}
+func buttons(m telegramtest.Message) string { return strings.Join(bottest.Buttons(m), " ") }
 
 // data finds the callback data under m that ends with suffix (dialog buttons carry a version).
 func data(t *testing.T, m telegramtest.Message, suffix string) string {
