@@ -23,7 +23,9 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/alert"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/config"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/fairness/drand"
@@ -38,6 +40,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/web"
 )
@@ -123,14 +126,14 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	// Alerts: one message per admin, queued in the transaction of what needs a person.
 	alerter := alert.New(alert.Config{Pool: pool, Jobs: jobs, AdminIDs: e.cfg.AdminIDs})
 	// Settings the admins change in the panel; the environment gives their defaults.
-	settings := admin.NewSettings(pool, admin.Defaults{
+	operatorSettings := settings.New(pool, settings.Defaults{
 		MaxEntriesPerDay: e.cfg.MaxEntriesPerDay, DigestInterval: e.cfg.JoinDigestInterval,
 		ReserveThreshold: e.cfg.StarsReserveThreshold,
 	}, nil)
 	draws := raffle.New(raffle.Config{
 		Pool: pool, Jobs: jobs, Logger: logger, MaxEntriesPerDay: e.cfg.MaxEntriesPerDay,
 		PublicURL: e.cfg.PublicURL, Alerter: alerter, DigestInterval: e.cfg.JoinDigestInterval,
-		Limits: settings.Limits(), ChannelID: e.cfg.ChannelID,
+		Limits: operatorSettings.Limits(), ChannelID: e.cfg.ChannelID,
 	})
 	sources, err := e.sources(logger, hooks)
 	if err != nil {
@@ -145,7 +148,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 		}
 		refunders[raffle.ProviderYooKassa] = rub
 	}
-	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: settings.ReserveThreshold}
+	reserve := &ops.StarsReserve{Pool: pool, Stars: api, Threshold: operatorSettings.ReserveThreshold}
 
 	// Workers and periodic jobs: each package registers its own, before River starts.
 	periodic := jobs.PeriodicJobs()
@@ -157,7 +160,7 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	prizes := e.serveGifts(pool, jobs, api, alerter, workers, logger)
 	ops.Workers{Pool: pool, Reserve: reserve, Alerter: alerter, Logger: logger}.Register(workers)
 	periodic.AddMany(ops.PeriodicJobs())
-	river.AddWorker(workers, &admin.BroadcastWorker{Pool: pool})
+	river.AddWorker(workers, &announce.Worker{Pool: pool})
 	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
 		Pool: pool, Sender: telegram.NewSender(api), Logger: logger, Limiter: limiter,
 		PaidBroadcast: e.cfg.AllowPaidBroadcast, Metrics: sender.NewMetrics(registry),
@@ -170,14 +173,14 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	// The panel needs only the API, so it is built before the bot that routes /admin to it.
 	panel := admin.New(admin.Config{
 		API: api, Pool: pool, Draws: draws, Jobs: jobs, Dialogs: admin.NewDialogStore(rdb, hooks.redisPrefix(), 0),
-		Settings: settings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
+		Settings: operatorSettings, Reserve: reserve, Currencies: e.cfg.Currencies, AdminIDs: e.cfg.AdminIDs, Logger: logger,
 		Rubles: rub,
 		Prizes: prizes,
 	})
 	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
 		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes, Admin: panel,
-		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
+		Guard: flood.New(flood.Config{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
 	}
 	if rub != nil {
 		botCfg.Rubles = rub // a nil *rubles.Service would be a non-nil Rubles

@@ -1,8 +1,6 @@
 // Package admin is the operator's panel inside the bot (/admin): creating a draw step by step,
 // the open draws with their participants and the actions on them, payout statistics, the Stars
-// reserve, settings, bans and announcements. It also holds the two pieces of state the bot
-// keeps in Redis for admins and users alike: the dialogs (DialogStore) and the flood limit
-// (FloodGuard).
+// reserve, settings, bans and announcements. Its dialogs are kept in Redis (DialogStore).
 //
 // The bot lets only the ids of ADMIN_IDS in (and audits anyone else who tries); the panel
 // checks again. Every operation that changes money, draws, settings or bans goes through a
@@ -17,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,25 +23,26 @@ import (
 	"github.com/mymmrac/telego"
 	"github.com/riverqueue/river"
 
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/moderation"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/settings"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
-
-var q = dbq.New()
 
 // Config configures a Panel.
 type Config struct {
 	API   *telego.Bot
 	Pool  *pgxpool.Pool
 	Draws *raffle.Service
-	// Jobs inserts the broadcast job (BroadcastWorker must be registered with the same client).
+	// Jobs inserts the broadcast job (announce.Worker must be registered with the same client).
 	Jobs     *river.Client[pgx.Tx]
 	Dialogs  *DialogStore
-	Settings *Settings
+	Settings *settings.Store
 	// Reserve shows the Stars reserve; nil: the panel says it is not available.
 	Reserve *ops.StarsReserve
 	// Rubles is the ruble side, for the queue of money that needs a person; nil: no rubles.
@@ -69,7 +67,7 @@ type Panel struct {
 	draws      *raffle.Service
 	jobs       *river.Client[pgx.Tx]
 	dialogs    *DialogStore
-	settings   *Settings
+	settings   *settings.Store
 	reserve    *ops.StarsReserve
 	rubles     *rubles.Service
 	prizes     *prize.Service
@@ -77,6 +75,9 @@ type Panel struct {
 	admins     map[int64]bool
 	logger     *slog.Logger
 	now        func() time.Time
+	router     *tgui.Router
+	bans       *moderation.Service
+	announce   *announce.Service
 }
 
 // New returns a Panel.
@@ -91,32 +92,86 @@ func New(c Config) *Panel {
 	for _, id := range c.AdminIDs {
 		p.admins[id] = true
 	}
+	p.router = p.routes()
+	p.bans = moderation.New(c.Pool, c.Draws, p.now)
+	p.announce = announce.New(c.Pool, c.Jobs, p.now)
 	return p
 }
 
-// Callback data of the panel. Every button's data starts with "adm:", which the bot routes
-// here, and fits Telegram's 64 bytes.
+// Callback data of the panel: every button's data is one of these patterns (see tgui.Router
+// for the placeholders), starts with "adm:", which the bot routes here, and fits Telegram's 64
+// bytes. routes says what a press of each does.
 const (
-	cbMenu     = "adm:menu"
-	cbNew      = "adm:new"     // start the create dialog
-	cbContinue = "adm:cont"    // show the current dialog step again
-	cbDialog   = "adm:d:"      // adm:d:<version>:<op>[:<value>]
-	cbOpen     = "adm:open"    // open draws
-	cbDraw     = "adm:draw:"   // adm:draw:<id>
-	cbAsk      = "adm:ask:"    // adm:ask:<action>:<id>: the confirmation step
-	cbDo       = "adm:do:"     // adm:do:<action>:<id>: the confirmed action
-	cbPeople   = "adm:ppl:"    // adm:ppl:<id>:<page>
-	cbCSV      = "adm:csv:"    // adm:csv:<id>
-	cbAudit    = "adm:aud:"    // adm:aud:<id>:<page>
-	cbPayouts  = "adm:pay"     // payout statistics
-	cbReserve  = "adm:res"     // Stars reserve
-	cbSettings = "adm:set"     // settings; adm:set:<key> edits one
-	cbReset    = "adm:rst:"    // adm:rst:<key>
-	cbBans     = "adm:ban"     // ban list
-	cbBanNew   = "adm:ban:new" // start the ban dialog
-	cbAnnounce = "adm:ann"     // the announcement
-	cbQueue    = "adm:q"       // money that needs a person; adm:q:<kind>:<id>[:<outcome>] (see queue.go)
+	cbMenu        = "adm:menu"
+	cbNew         = "adm:new"                             // start the create dialog
+	cbContinue    = "adm:cont"                            // show the current dialog step again
+	cbDialog      = "adm:d:{version:int}:{op}"            // a dialog button (dialog.go)
+	cbDialogValue = "adm:d:{version:int}:{op}:{value...}" // a dialog button with the answer it gives
+	cbOpen        = "adm:open"                            // open draws
+	cbDraw        = "adm:draw:{id:id}"                    // a draw's card and actions
+	cbAsk         = "adm:ask:{action}:{id:id}"            // the confirmation step of an action
+	cbDo          = "adm:do:{action}:{id:id}"             // the confirmed action
+	cbPeople      = "adm:ppl:{id:id}:{page:int}"          // a page of a draw's participants
+	cbCSV         = "adm:csv:{id:id}"                     // a draw's participants as CSV
+	cbAudit       = "adm:aud:{id:id}:{page:int}"          // a page of a draw's audit log
+	cbPayouts     = "adm:pay"                             // payout statistics
+	cbReserve     = "adm:res"                             // Stars reserve
+	cbTopUp       = "adm:top"                             // the top-up amounts (reserve_gifts.go)
+	cbTopUpAmount = "adm:top:{amount:int}"                // the top-up invoice for one amount
+	cbSettings    = "adm:set"                             // settings
+	cbSetting     = "adm:set:{key...}"                    // edit one setting (keys hold ":")
+	cbReset       = "adm:rst:{key...}"                    // reset one setting to its default
+	cbBans        = "adm:ban"                             // ban list
+	cbBanNew      = "adm:ban:new"                         // start the ban dialog
+	cbAnnounce    = "adm:ann"                             // the announcement
 )
+
+// routes is what each button of the panel does; a press of anything else is answered as an
+// out-of-date button.
+func (p *Panel) routes() *tgui.Router {
+	r := &tgui.Router{OnUnknown: func(_ context.Context, press *tgui.Press) {
+		p.logger.Info("unknown admin button", slog.Int64("admin_id", press.From.ID), slog.String("data", press.Data))
+	}}
+	r.Handle(cbMenu, p.on(func(ctx context.Context, s *screen) error { return p.showMenu(ctx, s.from, s.chatID, s.editID) }))
+	r.Handle(cbNew, p.on(p.startCreate))
+	r.Handle(cbContinue, p.on(p.continueDialog))
+	r.Handle(cbDialog, p.on(p.dialogButton))
+	r.Handle(cbDialogValue, p.on(p.dialogButton))
+	r.Handle(cbOpen, p.on(p.showOpen))
+	r.Handle(cbDraw, p.on(func(ctx context.Context, s *screen) error { return p.showDraw(ctx, s, s.int("id"), "") }))
+	r.Handle(cbAsk, p.on(func(ctx context.Context, s *screen) error { return p.ask(ctx, s, s.text("action"), s.int("id")) }))
+	r.Handle(cbDo, p.on(func(ctx context.Context, s *screen) error { return p.do(ctx, s, s.text("action"), s.int("id")) }))
+	r.Handle(cbPeople, p.on(func(ctx context.Context, s *screen) error { return p.showPeople(ctx, s, s.int("id"), s.page()) }))
+	r.Handle(cbCSV, p.on(func(ctx context.Context, s *screen) error { return p.sendCSV(ctx, s, s.int("id")) }))
+	r.Handle(cbAudit, p.on(func(ctx context.Context, s *screen) error { return p.showAudit(ctx, s, s.int("id"), s.page()) }))
+	r.Handle(cbPayouts, p.on(p.showPayouts))
+	r.Handle(cbReserve, p.on(p.showReserve))
+	r.Handle(cbTopUp, p.on(p.showTopUp))
+	r.Handle(cbTopUpAmount, p.on(p.sendTopUp))
+	r.Handle(cbSettings, p.on(func(ctx context.Context, s *screen) error { return p.showSettings(ctx, s, "") }))
+	r.Handle(cbSetting, p.on(func(ctx context.Context, s *screen) error { return p.startSetting(ctx, s, s.text("key")) }))
+	r.Handle(cbReset, p.on(func(ctx context.Context, s *screen) error { return p.resetSetting(ctx, s, s.text("key")) }))
+	r.Handle(cbBans, p.on(func(ctx context.Context, s *screen) error { return p.showBans(ctx, s, "") }))
+	r.Handle(cbBanNew, p.on(p.startBan))
+	r.Handle(cbAnnounce, p.on(func(ctx context.Context, s *screen) error { return p.showAnnouncement(ctx, s, "") }))
+	// The queue of money that needs a person (queue.go).
+	r.Handle(cbQueue, p.onQueue(func(ctx context.Context, s *screen) error { return p.showQueue(ctx, s, "") }))
+	r.Handle(cbQPayout, p.onQueue(p.showQueuedPayout))
+	r.Handle(cbQPayoutByHand, p.onQueue(p.startPayoutByHand))
+	r.Handle(cbQRefund, p.onQueue(func(ctx context.Context, s *screen) error { return p.showQueuedRefund(ctx, s, false) }))
+	r.Handle(cbQRetryAsk, p.onQueue(func(ctx context.Context, s *screen) error { return p.showQueuedRefund(ctx, s, true) }))
+	r.Handle(cbQRetry, p.onQueue(p.retryRefund))
+	r.Handle(cbQRefundByHand, p.onQueue(p.startRefundByHand))
+	return r
+}
+
+// on is a route whose handler works on the press's screen.
+func (p *Panel) on(h func(ctx context.Context, s *screen) error) tgui.Handler {
+	return func(ctx context.Context, press *tgui.Press) error {
+		s := &screen{p: p, from: &press.From, chatID: press.Screen.ChatID, editID: press.Screen.EditID, press: press, input: "c" + press.ID}
+		return h(ctx, s)
+	}
+}
 
 // Actions that take a confirmation (adm:ask, then adm:do).
 const (
@@ -178,7 +233,7 @@ type screen struct {
 	from   *telego.User
 	chatID int64
 	editID int
-	cb     *telego.CallbackQuery // the button press being answered, if any
+	press  *tgui.Press // the button press being answered, if any
 	// input names the update being handled ("m<message id>", "c<callback id>"); a dialog
 	// remembers the last input it took, so an update delivered again is not taken twice.
 	input string
@@ -190,155 +245,46 @@ func (s *screen) t(key string, args ...any) string { return i18n.T(s.lang(), key
 
 func (s *screen) actor() string { return fmt.Sprintf("admin:%d", s.from.ID) }
 
+// int and text are the values of the pressed button's placeholders.
+func (s *screen) int(name string) int64 { return s.press.Int(name) }
+
+func (s *screen) text(name string) string { return s.press.Text(name) }
+
+// page is the pressed button's {page}, as an int.
+func (s *screen) page() int { return int(min(s.int("page"), 1<<31-1)) }
+
 // show puts text and keyboard on the screen.
 func (s *screen) show(ctx context.Context, text string, kb [][]telego.InlineKeyboardButton) error {
-	var markup *telego.InlineKeyboardMarkup
-	if len(kb) > 0 {
-		markup = &telego.InlineKeyboardMarkup{InlineKeyboard: kb}
-	}
-	if s.editID == noEdit {
-		pm := &telego.SendMessageParams{ChatID: telego.ChatID{ID: s.chatID}, Text: text, LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true}}
-		if markup != nil {
-			pm.ReplyMarkup = markup
-		}
-		if _, err := s.p.api.SendMessage(ctx, pm); err != nil {
-			return fmt.Errorf("admin: send: %w", err)
-		}
-		return nil
-	}
-	pe := &telego.EditMessageTextParams{ChatID: telego.ChatID{ID: s.chatID}, MessageID: s.editID, Text: text,
-		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true}, ReplyMarkup: markup}
-	if _, err := s.p.api.EditMessageText(ctx, pe); err != nil {
-		if strings.Contains(err.Error(), "message is not modified") {
-			return nil
-		}
-		return fmt.Errorf("admin: edit: %w", err)
-	}
-	return nil
+	return tgui.Screen{API: s.p.api, ChatID: s.chatID, EditID: s.editID}.Show(ctx, text, kb)
 }
 
-// answer answers the button press being handled (once; later calls do nothing).
+// answer answers the button press being handled (once; later calls do nothing). Without a
+// press (typed text), an alert is sent as a message instead.
 func (s *screen) answer(ctx context.Context, text string, asAlert bool) error {
-	if s.cb == nil {
+	if s.press == nil {
 		if text != "" && asAlert {
 			return s.send(ctx, text)
 		}
 		return nil
 	}
-	cb := s.cb
-	s.cb = nil
-	if err := s.p.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: asAlert}); err != nil {
-		return fmt.Errorf("admin: answer button: %w", err)
-	}
-	return nil
+	return s.press.Answer(ctx, text, asAlert)
 }
 
 // send sends a plain new message.
 func (s *screen) send(ctx context.Context, text string) error {
-	if _, err := s.p.api.SendMessage(ctx, &telego.SendMessageParams{ChatID: telego.ChatID{ID: s.chatID}, Text: text}); err != nil {
-		return fmt.Errorf("admin: send: %w", err)
-	}
-	return nil
+	return tgui.Send(ctx, s.p.api, s.chatID, text, nil)
 }
-
-func button(text, data string) telego.InlineKeyboardButton {
-	return telego.InlineKeyboardButton{Text: text, CallbackData: data}
-}
-
-func row(b ...telego.InlineKeyboardButton) []telego.InlineKeyboardButton { return b }
 
 func (s *screen) backRow(data string) []telego.InlineKeyboardButton {
-	return row(button(s.t("admin.back"), data))
+	return tgui.Row(tgui.Button(s.t("admin.back"), data))
 }
 
-// HandleCallback handles a press of one of the panel's buttons and answers it.
-func (p *Panel) HandleCallback(ctx context.Context, cb *telego.CallbackQuery) error {
-	s := &screen{p: p, from: &cb.From, chatID: cb.From.ID, cb: cb, input: "c" + cb.ID}
-	if !p.admins[cb.From.ID] {
-		return s.answer(ctx, s.t("error.not_admin"), alert)
+// HandleCallback handles a press of one of the panel's buttons and answers it (tgui.Router).
+func (p *Panel) HandleCallback(ctx context.Context, press *tgui.Press) error {
+	if !p.admins[press.From.ID] {
+		return press.Answer(ctx, i18n.T(press.Lang(), "error.not_admin"), alert)
 	}
-	if cb.Message != nil && cb.Message.IsAccessible() {
-		s.chatID, s.editID = cb.Message.GetChat().ID, cb.Message.GetMessageID()
-	}
-	err := p.route(ctx, s, cb.Data)
-	if err != nil {
-		_ = s.answer(context.WithoutCancel(ctx), s.t("error.internal"), alert)
-		return err
-	}
-	return s.answer(ctx, "", toast)
-}
-
-func (p *Panel) route(ctx context.Context, s *screen, data string) error {
-	parts := strings.Split(data, ":")
-	id := func(i int) (int64, bool) {
-		if len(parts) <= i {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(parts[i], 10, 64)
-		return n, err == nil && n >= 0
-	}
-	switch {
-	case data == cbMenu:
-		return p.showMenu(ctx, s.from, s.chatID, s.editID)
-	case data == cbNew:
-		return p.startCreate(ctx, s)
-	case data == cbContinue:
-		return p.continueDialog(ctx, s)
-	case strings.HasPrefix(data, cbDialog):
-		return p.dialogButton(ctx, s, strings.TrimPrefix(data, cbDialog))
-	case data == cbOpen:
-		return p.showOpen(ctx, s)
-	case strings.HasPrefix(data, cbDraw):
-		if n, ok := id(2); ok {
-			return p.showDraw(ctx, s, n, "")
-		}
-	case strings.HasPrefix(data, cbAsk) && len(parts) == 4:
-		if n, ok := id(3); ok {
-			return p.ask(ctx, s, parts[2], n)
-		}
-	case strings.HasPrefix(data, cbDo) && len(parts) == 4:
-		if n, ok := id(3); ok {
-			return p.do(ctx, s, parts[2], n)
-		}
-	case strings.HasPrefix(data, cbPeople) && len(parts) == 4:
-		n, ok1 := id(2)
-		page, ok2 := id(3)
-		if ok1 && ok2 {
-			return p.showPeople(ctx, s, n, int(page))
-		}
-	case strings.HasPrefix(data, cbCSV):
-		if n, ok := id(2); ok {
-			return p.sendCSV(ctx, s, n)
-		}
-	case strings.HasPrefix(data, cbAudit) && len(parts) == 4:
-		n, ok1 := id(2)
-		page, ok2 := id(3)
-		if ok1 && ok2 {
-			return p.showAudit(ctx, s, n, int(page))
-		}
-	case data == cbPayouts:
-		return p.showPayouts(ctx, s)
-	case data == cbReserve:
-		return p.showReserve(ctx, s)
-	case data == cbTopUp || strings.HasPrefix(data, cbTopUp+":"):
-		return p.onTopUp(ctx, s, data)
-	case data == cbSettings:
-		return p.showSettings(ctx, s, "")
-	case strings.HasPrefix(data, cbSettings+":"):
-		return p.startSetting(ctx, s, strings.TrimPrefix(data, cbSettings+":"))
-	case strings.HasPrefix(data, cbReset):
-		return p.resetSetting(ctx, s, strings.TrimPrefix(data, cbReset))
-	case data == cbBans:
-		return p.showBans(ctx, s, "")
-	case data == cbBanNew:
-		return p.startBan(ctx, s)
-	case data == cbAnnounce:
-		return p.showAnnouncement(ctx, s, "")
-	case data == cbQueue || strings.HasPrefix(data, cbQueue+":"):
-		return p.queueButton(ctx, s, parts)
-	}
-	p.logger.Info("unknown admin button", slog.Int64("admin_id", s.from.ID), slog.String("data", data))
-	return s.answer(ctx, s.t("error.unknown_button"), alert)
+	return p.router.Serve(ctx, press)
 }
 
 // showMenu is the panel's first screen.
@@ -352,17 +298,17 @@ func (p *Panel) showMenu(ctx context.Context, from *telego.User, chatID int64, e
 	if d, ok, err := p.dialogs.Get(ctx, from.ID); err != nil {
 		return err
 	} else if ok {
-		kb = append(kb, row(button(s.t("admin.menu_continue", "what", s.t("admin.dialog_"+d.Kind)), cbContinue)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.menu_continue", "what", s.t("admin.dialog_"+d.Kind)), cbContinue)))
 	}
 	kb = append(kb,
-		row(button(s.t("admin.menu_create"), cbNew)),
-		row(button(s.t("admin.menu_open", "count", len(open)), cbOpen)),
-		row(button(s.t("admin.menu_payouts"), cbPayouts), button(s.t("admin.menu_reserve"), cbReserve)),
-		row(button(s.t("admin.menu_settings"), cbSettings), button(s.t("admin.menu_bans"), cbBans)),
-		row(button(s.t("admin.menu_announce"), cbAnnounce)),
+		tgui.Row(tgui.Button(s.t("admin.menu_create"), cbNew)),
+		tgui.Row(tgui.Button(s.t("admin.menu_open", "count", len(open)), cbOpen)),
+		tgui.Row(tgui.Button(s.t("admin.menu_payouts"), cbPayouts), tgui.Button(s.t("admin.menu_reserve"), cbReserve)),
+		tgui.Row(tgui.Button(s.t("admin.menu_settings"), cbSettings), tgui.Button(s.t("admin.menu_bans"), cbBans)),
+		tgui.Row(tgui.Button(s.t("admin.menu_announce"), cbAnnounce)),
 	)
 	if p.rubles != nil {
-		kb = append(kb, row(button(s.t("admin.menu_queue", "count", p.queueCount(ctx)), cbQueue)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.menu_queue", "count", p.queueCount(ctx)), cbQueue)))
 	}
 	return s.show(ctx, s.t("admin.menu"), kb)
 }
@@ -382,11 +328,3 @@ func (p *Panel) getDraw(ctx context.Context, id int64) (raffle.Draw, bool, error
 }
 
 func (p *Panel) accepts(currency string) bool { return slices.Contains(p.currencies, currency) }
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/ledger"
+	"github.com/fairdraw/fairdraw/internal/moderation"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
@@ -499,7 +500,7 @@ func TestBanRefundsAndRefusesEntry(t *testing.T) {
 		t.Fatalf("pre-checkout of a banned user: %v", err)
 	}
 	// Banning again takes nothing more back.
-	if again, err := f.panel.Ban(t.Context(), banned.ID, "ещё раз", "admin:900"); err != nil || len(again) != 0 {
+	if again, err := moderation.New(f.rt.Pool, f.rt.Svc, f.rt.Clock.Now).Ban(t.Context(), banned.ID, "ещё раз", "admin:900"); err != nil || len(again) != 0 {
 		t.Fatalf("second ban refunded %v (%v)", again, err)
 	}
 	f.rt.LedgerOK(t)
@@ -743,40 +744,6 @@ func TestFloodLimit(t *testing.T) {
 	}
 }
 
-// TestFloodGuard: counts per user per window, shared through Redis by every guard on the
-// same prefix (every replica).
-func TestFloodGuard(t *testing.T) {
-	rdb := newRedis(t)
-	defer rdb.Close()
-	prefix := newPrefix(t)
-	g1 := admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: prefix, Limit: 3, Window: time.Hour})
-	g2 := admin.NewFloodGuard(admin.GuardConfig{Redis: rdb, Prefix: prefix, Limit: 3, Window: time.Hour})
-	for _, tc := range []struct {
-		name  string
-		guard *admin.FloodGuard
-		user  int64
-		want  bool
-	}{
-		{"first", g1, 1, true},
-		{"second, on another replica", g2, 1, true},
-		{"third", g1, 1, true},
-		{"fourth is over the limit", g2, 1, false},
-		{"and stays over it", g1, 1, false},
-		{"another user is not affected", g1, 2, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.guard.Allow(t.Context(), tc.user)
-			if err != nil || got != tc.want {
-				t.Fatalf("Allow = %v, %v; want %v", got, err, tc.want)
-			}
-		})
-	}
-	ttl, err := rdb.PTTL(t.Context(), prefix+"flood:1").Result()
-	if err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("window key expires in %v (%v)", ttl, err)
-	}
-}
-
 // TestDialogStore: versions make every save a compare-and-set; a deleted dialog's versions are
 // never issued again; dialogs expire.
 func TestDialogStore(t *testing.T) {
@@ -857,35 +824,5 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	}
 	if n := f.rt.Count(t, "SELECT count(*) FROM audit_log WHERE actor = 'cli'"); n != before || before == 0 {
 		t.Fatalf("%d rows, had %d", n, before)
-	}
-}
-
-// TestValidateSettings: the ranges of each setting.
-func TestValidateSettings(t *testing.T) {
-	for _, tc := range []struct {
-		name, key, value string
-		ok               bool
-	}{
-		{"commission zero", admin.KeyCommissionXTR, "0", true},
-		{"commission all", admin.KeyCommissionRUB, "10000", true},
-		{"commission over all", admin.KeyCommissionRUB, "10001", false},
-		{"commission negative", admin.KeyCommissionXTR, "-1", false},
-		{"limit zero", admin.KeyMaxEntriesPerDay, "0", false},
-		{"limit", admin.KeyMaxEntriesPerDay, "20", true},
-		{"digest under a minute", admin.KeyDigestInterval, "59", false},
-		{"digest a week", admin.KeyDigestInterval, "604800", true},
-		{"threshold", admin.KeyReserveThreshold, "3000", true},
-		{"threshold not a number", admin.KeyReserveThreshold, "3k", false},
-		{"announcement", admin.KeyAnnouncement, "Привет", true},
-		{"empty announcement", admin.KeyAnnouncement, "  ", false},
-		{"too long announcement", admin.KeyAnnouncement, strings.Repeat("я", 3501), false},
-		{"unknown key", "colour", "red", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := admin.Validate(tc.key, tc.value)
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, admin.ErrBadSetting)) {
-				t.Fatalf("Validate(%s, %q) = %v", tc.key, tc.value, err)
-			}
-		})
 	}
 }

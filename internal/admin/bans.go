@@ -3,26 +3,21 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
 
-	"github.com/fairdraw/fairdraw/internal/audit"
-	"github.com/fairdraw/fairdraw/internal/db"
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
-	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showBans lists the banned users, each with a button to lift the ban.
 func (p *Panel) showBans(ctx context.Context, s *screen, note string) error {
-	users, err := q.BannedUsers(ctx, p.pool, maxButtons+1)
+	users, err := p.bans.Banned(ctx, maxButtons+1)
 	if err != nil {
-		return fmt.Errorf("admin: banned users: %w", err)
+		return err
 	}
 	l := s.lang()
 	lines := []string{s.t("admin.bans_header")}
@@ -32,7 +27,7 @@ func (p *Panel) showBans(ctx context.Context, s *screen, note string) error {
 	if len(users) == 0 {
 		lines = append(lines, s.t("admin.bans_none"))
 	}
-	kb := [][]telego.InlineKeyboardButton{row(button(s.t("admin.ban_new"), cbBanNew))}
+	kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.ban_new"), cbBanNew))}
 	for i, u := range users {
 		if i == maxButtons {
 			lines = append(lines, "…")
@@ -42,8 +37,8 @@ func (p *Panel) showBans(ctx context.Context, s *screen, note string) error {
 		if reason == "" {
 			reason = "—"
 		}
-		lines = append(lines, s.t("admin.bans_item", "user", userLabel(u.TelegramID, u.Username, u.FirstName), "at", i18n.FormatTime(l, *u.BannedAt), "reason", truncate(reason, 60)))
-		kb = append(kb, row(button(s.t("admin.unban_button", "user", u.TelegramID), fmt.Sprintf("%s%s:%d", cbAsk, actUnban, u.TelegramID))))
+		lines = append(lines, s.t("admin.bans_item", "user", userLabel(u.TelegramID, u.Username, u.FirstName), "at", i18n.FormatTime(l, *u.BannedAt), "reason", tgui.Truncate(reason, 60)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.unban_button", "user", u.TelegramID), tgui.Data(cbAsk, actUnban, u.TelegramID))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
@@ -62,14 +57,14 @@ func (p *Panel) banPrompt(ctx context.Context, s *screen, d Dialog) (string, [][
 		return s.t("admin.ban_ask"), [][]telego.InlineKeyboardButton{navRow(s, d)}, nil
 	}
 	label := strconv.FormatInt(d.BanUser, 10)
-	u, err := q.GetUser(ctx, p.pool, d.BanUser)
-	switch {
-	case err == nil:
-		label = userLabel(u.TelegramID, u.Username, u.FirstName)
-	case !errors.Is(err, pgx.ErrNoRows):
-		return "", nil, fmt.Errorf("admin: user: %w", err)
+	u, ok, err := p.bans.User(ctx, d.BanUser)
+	if err != nil {
+		return "", nil, err
 	}
-	entries, err := p.openEntries(ctx, d.BanUser)
+	if ok {
+		label = userLabel(u.TelegramID, u.Username, u.FirstName)
+	}
+	entries, err := p.bans.OpenEntries(ctx, d.BanUser)
 	if err != nil {
 		return "", nil, err
 	}
@@ -78,24 +73,7 @@ func (p *Panel) banPrompt(ctx context.Context, s *screen, d Dialog) (string, [][
 		reason = "—"
 	}
 	text := s.t("admin.ban_confirm", "user", label, "reason", reason, "entries", entries)
-	return text, [][]telego.InlineKeyboardButton{row(button(s.t("admin.ban_ok"), dialogData(d, opOK))), navRow(s, d)}, nil
-}
-
-// openEntries counts a user's entries in open draws: those a ban refunds.
-func (p *Panel) openEntries(ctx context.Context, userID int64) (int, error) {
-	draws, err := q.UserOpenRaffles(ctx, p.pool, userID)
-	if err != nil {
-		return 0, fmt.Errorf("admin: user's draws: %w", err)
-	}
-	n := 0
-	for _, id := range draws {
-		es, err := q.UserEntriesInRaffle(ctx, p.pool, dbq.UserEntriesInRaffleParams{RaffleID: id, TelegramID: userID})
-		if err != nil {
-			return 0, fmt.Errorf("admin: user's entries: %w", err)
-		}
-		n += len(es)
-	}
-	return n, nil
+	return text, [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.ban_ok"), dialogData(d, opOK))), navRow(s, d)}, nil
 }
 
 // banAnswer takes "<telegram id> [reason]".
@@ -128,7 +106,7 @@ func (p *Panel) confirmBan(ctx context.Context, s *screen, d Dialog) error {
 	} else if err != nil {
 		return err
 	}
-	refunded, err := p.Ban(ctx, d.BanUser, d.BanReason, s.actor())
+	refunded, err := p.bans.Ban(ctx, d.BanUser, d.BanReason, s.actor())
 	if err != nil {
 		return err
 	}
@@ -136,74 +114,8 @@ func (p *Panel) confirmBan(ctx context.Context, s *screen, d Dialog) error {
 	return p.showBans(ctx, s, s.t("admin.banned", "user", d.BanUser, "count", len(refunded)))
 }
 
-// Ban bans userID and refunds their paid entries in open draws, in one transaction with the
-// user.ban audit row (and an entry.refund row per entry). A user never seen before is banned
-// too, so a known bad account can be stopped before it pays. Banning again updates the reason.
-func (p *Panel) Ban(ctx context.Context, userID int64, reason, actor string) ([]raffle.RefundedEntry, error) {
-	var refunded []raffle.RefundedEntry
-	err := db.InTx(ctx, p.pool, func(tx pgx.Tx) error {
-		now := p.now()
-		if err := q.EnsureUser(ctx, tx, dbq.EnsureUserParams{TelegramID: userID, FirstSeenAt: now}); err != nil {
-			return fmt.Errorf("admin: ensure user: %w", err)
-		}
-		u, err := q.LockUser(ctx, tx, userID)
-		if err != nil {
-			return fmt.Errorf("admin: lock user: %w", err)
-		}
-		if _, err := q.SetUserBan(ctx, tx, dbq.SetUserBanParams{BannedAt: &now, Reason: reason, TelegramID: userID}); err != nil {
-			return fmt.Errorf("admin: ban: %w", err)
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{
-			At: now, Actor: actor, Action: "user.ban", Subject: fmt.Sprintf("user:%d", userID),
-			Before: banState(u), After: map[string]any{"banned": true, "reason": reason},
-		}); err != nil {
-			return err
-		}
-		refunded, err = p.draws.RefundUserEntries(ctx, tx, userID, raffle.RefuseBanned, actor)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return refunded, nil
-}
-
-// Unban lifts userID's ban; they may enter again. Entries refunded by the ban stay refunded.
-// It reports false when the user was not banned (nothing changed, nothing audited).
-func (p *Panel) Unban(ctx context.Context, userID int64, actor string) (bool, error) {
-	changed := false
-	err := db.InTx(ctx, p.pool, func(tx pgx.Tx) error {
-		u, err := q.LockUser(ctx, tx, userID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("admin: lock user: %w", err)
-		}
-		if u.BannedAt == nil {
-			return nil
-		}
-		if _, err := q.SetUserBan(ctx, tx, dbq.SetUserBanParams{BannedAt: nil, Reason: "", TelegramID: userID}); err != nil {
-			return fmt.Errorf("admin: unban: %w", err)
-		}
-		changed = true
-		return audit.Record(ctx, tx, audit.Entry{
-			At: p.now(), Actor: actor, Action: "user.unban", Subject: fmt.Sprintf("user:%d", userID),
-			Before: banState(u), After: map[string]any{"banned": false},
-		})
-	})
-	return changed, err
-}
-
-func banState(u dbq.User) map[string]any {
-	if u.BannedAt == nil {
-		return map[string]any{"banned": false}
-	}
-	return map[string]any{"banned": true, "banned_at": u.BannedAt, "reason": u.BanReason}
-}
-
 func (p *Panel) unban(ctx context.Context, s *screen, userID int64) error {
-	changed, err := p.Unban(ctx, userID, s.actor())
+	changed, err := p.bans.Unban(ctx, userID, s.actor())
 	if err != nil {
 		return err
 	}

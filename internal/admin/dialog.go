@@ -15,6 +15,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // Dialog kinds.
@@ -100,11 +101,10 @@ const (
 var moscow = time.FixedZone("MSK", 3*60*60)
 
 func dialogData(d Dialog, op string, value ...string) string {
-	data := fmt.Sprintf("%s%d:%s", cbDialog, d.Version, op)
 	if len(value) > 0 {
-		data += ":" + value[0]
+		return tgui.Data(cbDialogValue, d.Version, op, value[0])
 	}
-	return data
+	return tgui.Data(cbDialog, d.Version, op)
 }
 
 // save stores d as taking the input being handled; a conflict is told to the admin and
@@ -166,10 +166,8 @@ func (p *Panel) dialogInput(ctx context.Context, s *screen, d Dialog, in string)
 }
 
 // dialogButton handles adm:d:<version>:<op>[:<value>].
-func (p *Panel) dialogButton(ctx context.Context, s *screen, rest string) error {
-	vs, opval, _ := strings.Cut(rest, ":")
-	op, val, _ := strings.Cut(opval, ":")
-	v, perr := strconv.ParseInt(vs, 10, 64)
+func (p *Panel) dialogButton(ctx context.Context, s *screen) error {
+	v, op, val := s.int("version"), s.text("op"), s.text("value")
 	d, ok, err := p.dialogs.Get(ctx, s.from.ID)
 	if err != nil {
 		return err
@@ -178,7 +176,7 @@ func (p *Panel) dialogButton(ctx context.Context, s *screen, rest string) error 
 		// Delivered again after a failure: the press was taken; show where the dialog is.
 		return p.showStep(ctx, s, d, "")
 	}
-	if perr != nil || !ok || d.Version != v {
+	if !ok || d.Version != v {
 		return s.answer(ctx, s.t("admin.stale"), alert)
 	}
 	switch op {
@@ -273,7 +271,7 @@ func (p *Panel) showStep(ctx context.Context, s *screen, d Dialog, problem strin
 
 // navRow is the back and cancel row under every step.
 func navRow(s *screen, d Dialog) []telego.InlineKeyboardButton {
-	return row(button(s.t("admin.back"), dialogData(d, opBack)), button(s.t("admin.cancel"), dialogData(d, opCancel)))
+	return tgui.Row(tgui.Button(s.t("admin.back"), dialogData(d, opBack)), tgui.Button(s.t("admin.cancel"), dialogData(d, opCancel)))
 }
 
 // createAnswer applies an answer to the step the create dialog is at: a problem re-asks the
@@ -485,7 +483,7 @@ func (p *Panel) createPrompt(ctx context.Context, s *screen, d Dialog) (string, 
 		text := s.t("admin.create_summary", "title", dr.Title, "currency", given(l, stepCurrency, dr), "fee", given(l, stepFee, dr),
 			"min", dr.Min, "max", given(l, stepMax, dr), "winners", dr.Winners, "commission", given(l, stepCommission, dr),
 			"deadline", given(l, stepDeadline, dr), "mode", given(l, stepMode, dr), "source", given(l, stepSource, dr)) + prizeSummary(s, dr)
-		kb := [][]telego.InlineKeyboardButton{row(button(s.t("admin.create_ok"), dialogData(d, opOK)))}
+		kb := [][]telego.InlineKeyboardButton{tgui.Row(tgui.Button(s.t("admin.create_ok"), dialogData(d, opOK)))}
 		if r := prizeRow(s, d); r != nil {
 			kb = append(kb, r)
 		}
@@ -495,7 +493,7 @@ func (p *Panel) createPrompt(ctx context.Context, s *screen, d Dialog) (string, 
 	header := s.t("admin.step", "n", n+1, "of", len(createSteps)-1)
 	var kb [][]telego.InlineKeyboardButton
 	choice := func(label, value string) telego.InlineKeyboardButton {
-		return button(label, dialogData(d, opSet, value))
+		return tgui.Button(label, dialogData(d, opSet, value))
 	}
 	var question string
 	switch d.Step {
@@ -518,30 +516,30 @@ func (p *Panel) createPrompt(ctx context.Context, s *screen, d Dialog) (string, 
 		question = s.t("admin.ask_min")
 	case stepMax:
 		question = s.t("admin.ask_max", "min", d.Draft.Min)
-		kb = append(kb, row(choice(s.t("admin.no_max"), "none")))
+		kb = append(kb, tgui.Row(choice(s.t("admin.no_max"), "none")))
 	case stepWinners:
 		question = s.t("admin.ask_winners", "min", d.Draft.Min)
-		kb = append(kb, row(choice("1", "1")))
+		kb = append(kb, tgui.Row(choice("1", "1")))
 	case stepCommission:
 		def, err := p.settings.CommissionBP(ctx, d.Draft.Currency)
 		if err != nil {
 			return "", nil, err
 		}
 		question = s.t("admin.ask_commission")
-		kb = append(kb, row(choice(s.t("admin.default_value", "value", percent(l, def)), "def")))
+		kb = append(kb, tgui.Row(choice(s.t("admin.default_value", "value", percent(l, def)), "def")))
 	case stepDeadline:
 		question = s.t("admin.ask_deadline", "example", i18n.FormatTime(l, p.now().Add(72*time.Hour).Truncate(time.Hour)))
-		kb = append(kb, row(choice(s.t("admin.in_hours", "n", 1), "1h"), choice(s.t("admin.in_hours", "n", 24), "24h"),
+		kb = append(kb, tgui.Row(choice(s.t("admin.in_hours", "n", 1), "1h"), choice(s.t("admin.in_hours", "n", 24), "24h"),
 			choice(s.t("admin.in_days", "n", 3), "3d"), choice(s.t("admin.in_days", "n", 7), "7d")))
 	case stepMode:
 		question = s.t("admin.ask_mode")
-		kb = append(kb, row(choice(s.t("admin.mode_deadline"), raffle.ModeDeadline)), row(choice(s.t("admin.mode_instant"), raffle.ModeInstant)))
+		kb = append(kb, tgui.Row(choice(s.t("admin.mode_deadline"), raffle.ModeDeadline)), tgui.Row(choice(s.t("admin.mode_instant"), raffle.ModeInstant)))
 	case stepSource:
 		question = s.t("admin.ask_source")
-		kb = append(kb, row(choice(sourceName(raffle.SourceRandomOrg), raffle.SourceRandomOrg), choice(sourceName(raffle.SourceDrand), raffle.SourceDrand)))
+		kb = append(kb, tgui.Row(choice(sourceName(raffle.SourceRandomOrg), raffle.SourceRandomOrg), choice(sourceName(raffle.SourceDrand), raffle.SourceDrand)))
 	}
 	if v := given(l, d.Step, d.Draft); v != "" {
-		kb = append(kb, row(button(s.t("admin.keep", "value", truncate(v, 40)), dialogData(d, opKeep))))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.keep", "value", tgui.Truncate(v, 40)), dialogData(d, opKeep))))
 	}
 	kb = append(kb, navRow(s, d))
 	return header + "\n" + question, kb, nil

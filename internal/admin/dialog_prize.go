@@ -6,6 +6,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // The create dialog's choice of how a Stars draw pays its winners (raffle.Params.Prize). It is
@@ -41,7 +42,7 @@ func prizeRow(s *screen, d Dialog) []telego.InlineKeyboardButton {
 			next = prizeModes[(i+1)%len(prizeModes)]
 		}
 	}
-	return row(button(s.t("admin.prize_switch", "prize", s.t("admin.prize_"+next)), dialogData(d, opPrize, next)))
+	return tgui.Row(tgui.Button(s.t("admin.prize_switch", "prize", s.t("admin.prize_"+next)), dialogData(d, opPrize, next)))
 }
 
 // setDraftPrize takes the prize button of the confirmation screen.

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/reporting"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showOpen lists the draws that are not finished: open ones, and those being drawn.
@@ -36,10 +36,10 @@ func (p *Panel) showOpen(ctx context.Context, s *screen) error {
 			lines = append(lines, s.t("admin.more", "count", len(draws)-maxButtons))
 			break
 		}
-		lines = append(lines, s.t("admin.open_item", "id", d.ID, "title", truncate(d.Title, 40), "status", p.statusText(l, d),
+		lines = append(lines, s.t("admin.open_item", "id", d.ID, "title", tgui.Truncate(d.Title, 40), "status", p.statusText(l, d),
 			"participants", i18n.Plural(l, int64(d.Entries), "participants"), "pool", i18n.Money(l, d.Pool, d.Currency),
 			"left", p.left(l, d.Deadline)))
-		kb = append(kb, row(button(truncate(fmt.Sprintf("#%d %s", d.ID, d.Title), 40), fmt.Sprintf("%s%d", cbDraw, d.ID))))
+		kb = append(kb, tgui.Row(tgui.Button(tgui.Truncate(fmt.Sprintf("#%d %s", d.ID, d.Title), 40), tgui.Data(cbDraw, d.ID))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
@@ -98,24 +98,24 @@ func (p *Panel) showDraw(ctx context.Context, s *screen, id int64, note string) 
 		text = note + "\n\n" + text
 	}
 	ask := func(key, act string) telego.InlineKeyboardButton {
-		return button(s.t(key), fmt.Sprintf("%s%s:%d", cbAsk, act, d.ID))
+		return tgui.Button(s.t(key), tgui.Data(cbAsk, act, d.ID))
 	}
 	var kb [][]telego.InlineKeyboardButton
 	if d.Status == raffle.StatusOpen {
 		if d.EntriesPaused {
-			kb = append(kb, row(ask("admin.act_resume", actResume)))
+			kb = append(kb, tgui.Row(ask("admin.act_resume", actResume)))
 		} else {
-			kb = append(kb, row(ask("admin.act_pause", actPause)))
+			kb = append(kb, tgui.Row(ask("admin.act_pause", actPause)))
 		}
-		kb = append(kb, row(ask("admin.act_force", actForce)))
+		kb = append(kb, tgui.Row(ask("admin.act_force", actForce)))
 	}
 	switch d.Status {
 	case raffle.StatusDraft, raffle.StatusOpen, raffle.StatusDrawing:
-		kb = append(kb, row(ask("admin.act_cancel", actCancel)))
+		kb = append(kb, tgui.Row(ask("admin.act_cancel", actCancel)))
 	}
 	kb = append(kb,
-		row(button(s.t("admin.participants"), fmt.Sprintf("%s%d:0", cbPeople, d.ID)), button(s.t("admin.csv"), fmt.Sprintf("%s%d", cbCSV, d.ID))),
-		row(button(s.t("admin.audit"), fmt.Sprintf("%s%d:0", cbAudit, d.ID))),
+		tgui.Row(tgui.Button(s.t("admin.participants"), tgui.Data(cbPeople, d.ID, 0)), tgui.Button(s.t("admin.csv"), tgui.Data(cbCSV, d.ID))),
+		tgui.Row(tgui.Button(s.t("admin.audit"), tgui.Data(cbAudit, d.ID, 0))),
 		s.backRow(cbOpen),
 	)
 	return s.show(ctx, text, kb)
@@ -123,7 +123,7 @@ func (p *Panel) showDraw(ctx context.Context, s *screen, id int64, note string) 
 
 // ask shows what a confirmed action will do, with Yes and No.
 func (p *Panel) ask(ctx context.Context, s *screen, act string, id int64) error {
-	yes := row(button(s.t("admin.yes"), fmt.Sprintf("%s%s:%d", cbDo, act, id)))
+	yes := tgui.Row(tgui.Button(s.t("admin.yes"), tgui.Data(cbDo, act, id)))
 	switch act {
 	case actPause, actResume, actForce, actCancel:
 		d, ok, err := p.getDraw(ctx, id)
@@ -136,9 +136,9 @@ func (p *Panel) ask(ctx context.Context, s *screen, act string, id int64) error 
 		l := s.lang()
 		text := s.t("admin.ask_"+act, "id", d.ID, "title", d.Title, "participants", i18n.Plural(l, int64(d.Entries), "participants"),
 			"pool", i18n.Money(l, d.Pool, d.Currency), "min", d.Min)
-		return s.show(ctx, text, [][]telego.InlineKeyboardButton{yes, row(button(s.t("admin.no"), fmt.Sprintf("%s%d", cbDraw, id)))})
+		return s.show(ctx, text, [][]telego.InlineKeyboardButton{yes, tgui.Row(tgui.Button(s.t("admin.no"), tgui.Data(cbDraw, id)))})
 	case actUnban:
-		return s.show(ctx, s.t("admin.ask_unban", "user", id), [][]telego.InlineKeyboardButton{yes, row(button(s.t("admin.no"), cbBans))})
+		return s.show(ctx, s.t("admin.ask_unban", "user", id), [][]telego.InlineKeyboardButton{yes, tgui.Row(tgui.Button(s.t("admin.no"), cbBans))})
 	case actSend:
 		return p.askSend(ctx, s, id, yes)
 	}
@@ -205,9 +205,9 @@ func (p *Panel) showPeople(ctx context.Context, s *screen, id int64, page int) e
 	}
 	pages := max(1, (d.Entries+pageSize-1)/pageSize)
 	page = min(page, pages-1)
-	rows, err := q.EntriesAfter(ctx, p.pool, dbq.EntriesAfterParams{RaffleID: id, AfterSeq: int32(page * pageSize), Lim: pageSize})
+	rows, err := reporting.Entries(ctx, p.pool, id, int32(page*pageSize), pageSize)
 	if err != nil {
-		return fmt.Errorf("admin: entries: %w", err)
+		return err
 	}
 	l := s.lang()
 	lines := []string{s.t("admin.people_header", "id", d.ID, "title", d.Title, "count", d.Entries, "page", page+1, "pages", pages)}
@@ -220,16 +220,16 @@ func (p *Panel) showPeople(ctx context.Context, s *screen, id int64, page int) e
 	}
 	var nav []telego.InlineKeyboardButton
 	if page > 0 {
-		nav = append(nav, button("‹ "+strconv.Itoa(page), fmt.Sprintf("%s%d:%d", cbPeople, id, page-1)))
+		nav = append(nav, tgui.Button("‹ "+strconv.Itoa(page), tgui.Data(cbPeople, id, page-1)))
 	}
 	if page+1 < pages {
-		nav = append(nav, button(strconv.Itoa(page+2)+" ›", fmt.Sprintf("%s%d:%d", cbPeople, id, page+1)))
+		nav = append(nav, tgui.Button(strconv.Itoa(page+2)+" ›", tgui.Data(cbPeople, id, page+1)))
 	}
 	kb := [][]telego.InlineKeyboardButton{}
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
-	kb = append(kb, row(button(s.t("admin.csv"), fmt.Sprintf("%s%d", cbCSV, id))), s.backRow(fmt.Sprintf("%s%d", cbDraw, id)))
+	kb = append(kb, tgui.Row(tgui.Button(s.t("admin.csv"), tgui.Data(cbCSV, id))), s.backRow(tgui.Data(cbDraw, id)))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
 }
 
@@ -258,9 +258,9 @@ func (p *Panel) WriteEntriesCSV(ctx context.Context, w *csv.Writer, drawID int64
 	n := 0
 	after := int32(0)
 	for {
-		rows, err := q.EntriesAfter(ctx, p.pool, dbq.EntriesAfterParams{RaffleID: drawID, AfterSeq: after, Lim: csvChunk})
+		rows, err := reporting.Entries(ctx, p.pool, drawID, after, csvChunk)
 		if err != nil {
-			return n, fmt.Errorf("admin: entries: %w", err)
+			return n, err
 		}
 		for _, e := range rows {
 			rec := []string{strconv.Itoa(int(e.Seq)), e.Code, strconv.FormatInt(e.TelegramID, 10), safeCell(e.Username), safeCell(e.FirstName),
@@ -303,7 +303,7 @@ func (p *Panel) sendCSV(ctx context.Context, s *screen, id int64) error {
 	_, err = p.api.SendDocument(ctx, &telego.SendDocumentParams{
 		ChatID:   telego.ChatID{ID: s.chatID},
 		Document: tu.FileFromBytes(buf.Bytes(), fmt.Sprintf("draw-%d-entries.csv", id)),
-		Caption:  s.t("admin.csv_caption", "id", d.ID, "title", truncate(d.Title, 100), "count", n),
+		Caption:  s.t("admin.csv_caption", "id", d.ID, "title", tgui.Truncate(d.Title, 100), "count", n),
 	})
 	if err != nil {
 		return fmt.Errorf("admin: send csv: %w", err)
@@ -314,42 +314,41 @@ func (p *Panel) sendCSV(ctx context.Context, s *screen, id int64) error {
 
 // showAudit is one page of a draw's audit log, newest first.
 func (p *Panel) showAudit(ctx context.Context, s *screen, id int64, page int) error {
-	key := pgtype.Int8{Int64: id, Valid: true}
-	total, err := q.CountAuditForRaffle(ctx, p.pool, key)
+	total, err := reporting.AuditCount(ctx, p.pool, id)
 	if err != nil {
-		return fmt.Errorf("admin: audit: %w", err)
+		return err
 	}
 	pages := max(1, int((total+auditPage-1)/auditPage))
 	page = min(page, pages-1)
-	rows, err := q.AuditForRafflePage(ctx, p.pool, dbq.AuditForRafflePageParams{RaffleID: key, Lim: auditPage, Off: int32(page * auditPage)})
+	rows, err := reporting.Audit(ctx, p.pool, id, auditPage, int32(page*auditPage))
 	if err != nil {
-		return fmt.Errorf("admin: audit: %w", err)
+		return err
 	}
 	lines := []string{s.t("admin.audit_header", "id", id, "count", total, "page", page+1, "pages", pages)}
 	for _, r := range rows {
 		line := fmt.Sprintf("• %s · %s · %s", r.At.UTC().Format("2006-01-02 15:04:05"), r.Actor, r.Action)
 		if r.Subject != "" {
-			line += " · " + truncate(r.Subject, 40)
+			line += " · " + tgui.Truncate(r.Subject, 40)
 		}
 		if len(r.Before) > 0 {
-			line += "\n  " + s.t("admin.audit_before") + truncate(string(r.Before), auditJSON)
+			line += "\n  " + s.t("admin.audit_before") + tgui.Truncate(string(r.Before), auditJSON)
 		}
 		if len(r.After) > 0 {
-			line += "\n  " + s.t("admin.audit_after") + truncate(string(r.After), auditJSON)
+			line += "\n  " + s.t("admin.audit_after") + tgui.Truncate(string(r.After), auditJSON)
 		}
 		lines = append(lines, line)
 	}
 	var nav []telego.InlineKeyboardButton
 	if page > 0 {
-		nav = append(nav, button("‹", fmt.Sprintf("%s%d:%d", cbAudit, id, page-1)))
+		nav = append(nav, tgui.Button("‹", tgui.Data(cbAudit, id, page-1)))
 	}
 	if page+1 < pages {
-		nav = append(nav, button("›", fmt.Sprintf("%s%d:%d", cbAudit, id, page+1)))
+		nav = append(nav, tgui.Button("›", tgui.Data(cbAudit, id, page+1)))
 	}
 	kb := [][]telego.InlineKeyboardButton{}
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
-	kb = append(kb, s.backRow(fmt.Sprintf("%s%d", cbDraw, id)))
+	kb = append(kb, s.backRow(tgui.Data(cbDraw, id)))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
 }

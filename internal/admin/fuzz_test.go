@@ -2,10 +2,8 @@ package admin_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,10 +11,12 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/admin"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -36,7 +36,7 @@ func FuzzAdminCallback(f *testing.F) {
 	rdb := newRedis(f)
 	f.Cleanup(func() { _ = rdb.Close() })
 	prefix := newPrefix(f)
-	settings := admin.NewSettings(rt.Pool, admin.Defaults{}, nil)
+	settings := settings.New(rt.Pool, settings.Defaults{}, nil)
 	panel := admin.New(admin.Config{API: api, Pool: rt.Pool, Draws: rt.Svc, Jobs: rt.Jobs,
 		Dialogs: admin.NewDialogStore(rdb, prefix, 0), Settings: settings,
 		Currencies: []string{"XTR", "RUB"}, AdminIDs: []int64{adminID}, Logger: rt.Logger})
@@ -69,16 +69,9 @@ func FuzzAdminCallback(f *testing.F) {
 		_ = rt.Pool.QueryRow(ctx, "SELECT coalesce(string_agg(id || status, ',' ORDER BY id), '') FROM raffles").Scan(&drawsBefore)
 		denied := countDenied(t, rt)
 		id := updateID.Add(1)
-		raw, _ := json.Marshal(map[string]any{"update_id": id, "callback_query": map[string]any{
-			"id": fmt.Sprint("cq", id), "chat_instance": "1", "data": data,
-			"from":    map[string]any{"id": from, "is_bot": false, "first_name": "A", "language_code": "ru"},
-			"message": map[string]any{"message_id": 1, "date": 1, "chat": map[string]any{"id": from, "type": "private"}}}})
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("webhook answered %d to %q", rec.Code, data)
+		code := bottest.Post(t, h, secret, bottest.CallbackUpdate(id, from, "A", data))
+		if code != http.StatusOK {
+			t.Fatalf("webhook answered %d to %q", code, data)
 		}
 		if n := len(tg.Calls("answerCallbackQuery")) - before; n != 1 {
 			t.Fatalf("press %q answered %d times", data, n)

@@ -13,10 +13,11 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // The queue of money that needs a person: ruble payouts held for review and ruble refunds that
-// YooKassa refused three times. Buttons (adm:q:<kind>:<id>[:<outcome>]):
+// YooKassa refused three times. Buttons:
 //
 //	adm:q                 the list
 //	adm:q:po:<id>         a payout's details, with "paid by hand" and "returned by hand"
@@ -27,23 +28,32 @@ import (
 //
 // Every action goes through rubles.Service, which audits it with the admin and the note.
 const (
-	qPayout       = "po"
-	qPayoutByHand = "ph"
-	qRefund       = "rf"
-	qRetryAsk     = "ra"
-	qRetry        = "rr"
-	qRefundByHand = "rh"
+	cbQueue         = "adm:q"
+	cbQPayout       = "adm:q:po:{id:id}"
+	cbQPayoutByHand = "adm:q:ph:{id:id}:{outcome}"
+	cbQRefund       = "adm:q:rf:{id:id}"
+	cbQRetryAsk     = "adm:q:ra:{id:id}"
+	cbQRetry        = "adm:q:rr:{id:id}"
+	cbQRefundByHand = "adm:q:rh:{id:id}"
+)
+
+// What the by-hand dialog settles (Dialog.ByHand): "rf:<payment id>" or "po:<payout id>:<outcome>".
+const (
+	qPayout = "po"
+	qRefund = "rf"
 	// queueShown is how many items of each kind the list shows.
 	queueShown = 20
 	maxNote    = 500
 )
 
-func queueData(kind string, id int64, extra ...string) string {
-	d := fmt.Sprintf("%s:%s:%d", cbQueue, kind, id)
-	for _, e := range extra {
-		d += ":" + e
-	}
-	return d
+// onQueue is a route of the queue, which exists only with rubles.
+func (p *Panel) onQueue(h func(ctx context.Context, s *screen) error) tgui.Handler {
+	return p.on(func(ctx context.Context, s *screen) error {
+		if p.rubles == nil {
+			return s.answer(ctx, s.t("admin.q_no_rubles"), alert)
+		}
+		return h(ctx, s)
+	})
 }
 
 // queueCount is the number of items waiting, for the menu button (0 when it cannot be read:
@@ -57,42 +67,17 @@ func (p *Panel) queueCount(ctx context.Context) int {
 	return len(a.Payouts) + len(a.Refunds)
 }
 
-func (p *Panel) queueButton(ctx context.Context, s *screen, parts []string) error {
-	if p.rubles == nil {
-		return s.answer(ctx, s.t("admin.q_no_rubles"), alert)
+// retryRefund tries a refund YooKassa refused again.
+func (p *Panel) retryRefund(ctx context.Context, s *screen) error {
+	id := s.int("id")
+	err := p.rubles.RetryRefund(ctx, id, s.actor())
+	if errors.Is(err, rubles.ErrNotWaiting) {
+		return p.showQueue(ctx, s, s.t("admin.q_not_waiting"))
 	}
-	if len(parts) == 2 {
-		return p.showQueue(ctx, s, "")
+	if err != nil {
+		return err
 	}
-	if len(parts) < 4 {
-		return s.answer(ctx, s.t("error.unknown_button"), alert)
-	}
-	id, err := strconv.ParseInt(parts[3], 10, 64)
-	if err != nil || id <= 0 {
-		return s.answer(ctx, s.t("error.unknown_button"), alert)
-	}
-	switch kind := parts[2]; {
-	case kind == qPayout && len(parts) == 4:
-		return p.showQueuedPayout(ctx, s, id)
-	case kind == qRefund && len(parts) == 4:
-		return p.showQueuedRefund(ctx, s, id, false)
-	case kind == qRetryAsk && len(parts) == 4:
-		return p.showQueuedRefund(ctx, s, id, true)
-	case kind == qRetry && len(parts) == 4:
-		err := p.rubles.RetryRefund(ctx, id, s.actor())
-		if errors.Is(err, rubles.ErrNotWaiting) {
-			return p.showQueue(ctx, s, s.t("admin.q_not_waiting"))
-		}
-		if err != nil {
-			return err
-		}
-		return p.showQueue(ctx, s, s.t("admin.q_retried", "id", id))
-	case kind == qRefundByHand && len(parts) == 4:
-		return p.startByHand(ctx, s, fmt.Sprintf("%s:%d", qRefund, id))
-	case kind == qPayoutByHand && len(parts) == 5 && (parts[4] == rubles.ByHandPaid || parts[4] == rubles.ByHandReturned):
-		return p.startByHand(ctx, s, fmt.Sprintf("%s:%d:%s", qPayout, id, parts[4]))
-	}
-	return s.answer(ctx, s.t("error.unknown_button"), alert)
+	return p.showQueue(ctx, s, s.t("admin.q_retried", "id", id))
 }
 
 // showQueue lists what waits for a person, after notice (the result of the last action) if any.
@@ -114,22 +99,23 @@ func (p *Panel) showQueue(ctx context.Context, s *screen, notice string) error {
 	if len(a.Payouts) > 0 {
 		lines = append(lines, "", s.t("admin.q_payouts", "count", len(a.Payouts)))
 		for _, po := range a.Payouts[:min(len(a.Payouts), queueShown)] {
-			kb = append(kb, row(button(s.t("admin.q_payout_item", "id", po.ID, "user", po.UserID, "amount", i18n.Money(l, po.Amount, ledger.RUB)),
-				queueData(qPayout, po.ID))))
+			kb = append(kb, tgui.Row(tgui.Button(s.t("admin.q_payout_item", "id", po.ID, "user", po.UserID, "amount", i18n.Money(l, po.Amount, ledger.RUB)),
+				tgui.Data(cbQPayout, po.ID))))
 		}
 	}
 	if len(a.Refunds) > 0 {
 		lines = append(lines, "", s.t("admin.q_refunds", "count", len(a.Refunds)))
 		for _, rf := range a.Refunds[:min(len(a.Refunds), queueShown)] {
-			kb = append(kb, row(button(s.t("admin.q_refund_item", "id", rf.PaymentID, "user", rf.UserID, "amount", i18n.Money(l, rf.Amount, ledger.RUB)),
-				queueData(qRefund, rf.PaymentID))))
+			kb = append(kb, tgui.Row(tgui.Button(s.t("admin.q_refund_item", "id", rf.PaymentID, "user", rf.UserID, "amount", i18n.Money(l, rf.Amount, ledger.RUB)),
+				tgui.Data(cbQRefund, rf.PaymentID))))
 		}
 	}
-	kb = append(kb, row(button(s.t("admin.refresh"), cbQueue)), s.backRow(cbMenu))
+	kb = append(kb, tgui.Row(tgui.Button(s.t("admin.refresh"), cbQueue)), s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
 }
 
-func (p *Panel) showQueuedPayout(ctx context.Context, s *screen, id int64) error {
+func (p *Panel) showQueuedPayout(ctx context.Context, s *screen) error {
+	id := s.int("id")
 	a, err := p.rubles.NeedsPerson(ctx)
 	if err != nil {
 		return err
@@ -142,15 +128,16 @@ func (p *Panel) showQueuedPayout(ctx context.Context, s *screen, id int64) error
 			"method", s.t("rub.method."+string(po.Method)), "destination", po.Destination, "yookassa", dash(po.YooKassaID),
 			"problem", dash(po.CancelReason), "at", i18n.FormatTime(s.lang(), po.CreatedAt))
 		return s.show(ctx, text, [][]telego.InlineKeyboardButton{
-			row(button(s.t("admin.q_paid"), queueData(qPayoutByHand, id, rubles.ByHandPaid))),
-			row(button(s.t("admin.q_returned"), queueData(qPayoutByHand, id, rubles.ByHandReturned))),
+			tgui.Row(tgui.Button(s.t("admin.q_paid"), tgui.Data(cbQPayoutByHand, id, rubles.ByHandPaid))),
+			tgui.Row(tgui.Button(s.t("admin.q_returned"), tgui.Data(cbQPayoutByHand, id, rubles.ByHandReturned))),
 			s.backRow(cbQueue),
 		})
 	}
 	return p.showQueue(ctx, s, s.t("admin.q_not_waiting"))
 }
 
-func (p *Panel) showQueuedRefund(ctx context.Context, s *screen, paymentID int64, confirmRetry bool) error {
+func (p *Panel) showQueuedRefund(ctx context.Context, s *screen, confirmRetry bool) error {
+	paymentID := s.int("id")
 	a, err := p.rubles.NeedsPerson(ctx)
 	if err != nil {
 		return err
@@ -164,16 +151,30 @@ func (p *Panel) showQueuedRefund(ctx context.Context, s *screen, paymentID int64
 			"reason", dash(strings.TrimSpace(rf.LastParty+" "+rf.LastReason)), "at", i18n.FormatTime(s.lang(), rf.LastAt))
 		if confirmRetry {
 			return s.show(ctx, text+"\n\n"+s.t("admin.q_retry_confirm"), [][]telego.InlineKeyboardButton{
-				row(button(s.t("admin.q_retry_ok"), queueData(qRetry, paymentID))), s.backRow(queueData(qRefund, paymentID)),
+				tgui.Row(tgui.Button(s.t("admin.q_retry_ok"), tgui.Data(cbQRetry, paymentID))), s.backRow(tgui.Data(cbQRefund, paymentID)),
 			})
 		}
 		return s.show(ctx, text, [][]telego.InlineKeyboardButton{
-			row(button(s.t("admin.q_retry"), queueData(qRetryAsk, paymentID))),
-			row(button(s.t("admin.q_by_hand"), queueData(qRefundByHand, paymentID))),
+			tgui.Row(tgui.Button(s.t("admin.q_retry"), tgui.Data(cbQRetryAsk, paymentID))),
+			tgui.Row(tgui.Button(s.t("admin.q_by_hand"), tgui.Data(cbQRefundByHand, paymentID))),
 			s.backRow(cbQueue),
 		})
 	}
 	return p.showQueue(ctx, s, s.t("admin.q_not_waiting"))
+}
+
+// startPayoutByHand starts the note dialog settling a payout as paid or returned by hand.
+func (p *Panel) startPayoutByHand(ctx context.Context, s *screen) error {
+	outcome := s.text("outcome")
+	if outcome != rubles.ByHandPaid && outcome != rubles.ByHandReturned {
+		return tgui.ErrUnknown
+	}
+	return p.startByHand(ctx, s, fmt.Sprintf("%s:%d:%s", qPayout, s.int("id"), outcome))
+}
+
+// startRefundByHand starts the note dialog of a refund done by hand.
+func (p *Panel) startRefundByHand(ctx context.Context, s *screen) error {
+	return p.startByHand(ctx, s, fmt.Sprintf("%s:%d", qRefund, s.int("id")))
 }
 
 func (p *Panel) startByHand(ctx context.Context, s *screen, what string) error {

@@ -3,8 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/mymmrac/telego"
 
@@ -12,12 +10,12 @@ import (
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/ops"
 	"github.com/fairdraw/fairdraw/internal/prize"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // The Stars reserve pays the gifts and Premium users redeem (package prize). The admin tops it
 // up by paying the bot's own Stars invoice: adm:top shows the amounts, adm:top:<n> sends the
 // invoice; the bot records the payment as operator funding when it arrives.
-const cbTopUp = "adm:top"
 
 // reserveGiftText is what the reserve screen adds about redemptions: Stars held for claims,
 // claims waiting for the reserve, and the Stars Telegram has already matured.
@@ -40,34 +38,32 @@ func (p *Panel) topUpRow(s *screen) []telego.InlineKeyboardButton {
 	if p.prizes == nil {
 		return nil
 	}
-	return row(button(s.t("admin.topup_button"), cbTopUp))
+	return tgui.Row(tgui.Button(s.t("admin.topup_button"), cbTopUp))
 }
 
-// onTopUp shows the amounts (adm:top) or sends the invoice for one (adm:top:<n>).
-func (p *Panel) onTopUp(ctx context.Context, s *screen, data string) error {
+// showTopUp shows the amounts to top up by.
+func (p *Panel) showTopUp(ctx context.Context, s *screen) error {
 	if p.prizes == nil {
-		return s.answer(ctx, s.t("admin.reserve_off"), true)
+		return s.answer(ctx, s.t("admin.reserve_off"), alert)
 	}
-	if data == cbTopUp {
-		var kb [][]telego.InlineKeyboardButton
-		var r []telego.InlineKeyboardButton
-		for _, n := range prize.TopUpAmounts {
-			r = append(r, button(i18n.Money(s.lang(), n, ledger.XTR), fmt.Sprintf("%s:%d", cbTopUp, n)))
-			if len(r) == 3 {
-				kb, r = append(kb, r), nil
-			}
-		}
-		if len(r) > 0 {
-			kb = append(kb, r)
-		}
-		kb = append(kb, s.backRow(cbReserve))
-		return s.show(ctx, s.t("admin.topup_ask"), kb)
+	var amounts []telego.InlineKeyboardButton
+	for _, n := range prize.TopUpAmounts {
+		amounts = append(amounts, tgui.Button(i18n.Money(s.lang(), n, ledger.XTR), tgui.Data(cbTopUpAmount, n)))
 	}
-	amount, err := strconv.ParseInt(strings.TrimPrefix(data, cbTopUp+":"), 10, 64)
-	if err != nil || !validTopUp(amount) {
-		return s.answer(ctx, s.t("error.unknown_button"), true)
+	kb := append(tgui.Grid(3, amounts), s.backRow(cbReserve))
+	return s.show(ctx, s.t("admin.topup_ask"), kb)
+}
+
+// sendTopUp sends the invoice for the amount pressed.
+func (p *Panel) sendTopUp(ctx context.Context, s *screen) error {
+	if p.prizes == nil {
+		return s.answer(ctx, s.t("admin.reserve_off"), alert)
 	}
-	_, err = p.api.SendInvoice(ctx, &telego.SendInvoiceParams{
+	amount := s.int("amount")
+	if !validTopUp(amount) {
+		return tgui.ErrUnknown
+	}
+	_, err := p.api.SendInvoice(ctx, &telego.SendInvoiceParams{
 		ChatID:      telego.ChatID{ID: s.from.ID},
 		Title:       s.t("admin.topup_title"),
 		Description: s.t("admin.topup_description"),
@@ -78,7 +74,7 @@ func (p *Panel) onTopUp(ctx context.Context, s *screen, data string) error {
 	if err != nil {
 		return fmt.Errorf("admin: top-up invoice: %w", err)
 	}
-	return s.answer(ctx, "", false)
+	return nil
 }
 
 func validTopUp(amount int64) bool {

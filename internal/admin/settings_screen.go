@@ -11,6 +11,8 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/settings"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // showSettings lists the settings in force, each with a button to change it.
@@ -24,36 +26,36 @@ func (p *Panel) showSettings(ctx context.Context, s *screen, note string) error 
 		lines = append([]string{note, ""}, lines...)
 	}
 	kb := [][]telego.InlineKeyboardButton{}
-	for _, key := range SettingKeys {
+	for _, key := range settings.Keys {
 		shown := settingShown(s.lang(), key, v)
-		if key == KeyAnnouncement {
-			shown = truncate(strings.ReplaceAll(shown, "\n", " "), 60)
+		if key == settings.KeyAnnouncement {
+			shown = tgui.Truncate(strings.ReplaceAll(shown, "\n", " "), 60)
 		}
 		origin := s.t("admin.setting_default")
 		if v.Set[key] {
 			origin = s.t("admin.setting_set")
 		}
 		lines = append(lines, s.t("admin.setting_line", "name", s.t("admin.setting_"+key), "value", shown, "origin", origin))
-		kb = append(kb, row(button(s.t("admin.setting_"+key), cbSettings+":"+key)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.setting_"+key), tgui.Data(cbSetting, key))))
 	}
 	kb = append(kb, s.backRow(cbMenu))
 	return s.show(ctx, strings.Join(lines, "\n"), kb)
 }
 
 // settingShown is a setting's value as an admin reads it.
-func settingShown(l, key string, v Values) string {
+func settingShown(l, key string, v settings.Values) string {
 	switch key {
-	case KeyCommissionXTR:
+	case settings.KeyCommissionXTR:
 		return percent(l, v.CommissionBP["XTR"])
-	case KeyCommissionRUB:
+	case settings.KeyCommissionRUB:
 		return percent(l, v.CommissionBP["RUB"])
-	case KeyMaxEntriesPerDay:
+	case settings.KeyMaxEntriesPerDay:
 		return strconv.Itoa(v.MaxEntriesPerDay)
-	case KeyDigestInterval:
+	case settings.KeyDigestInterval:
 		return i18n.Plural(l, int64(v.DigestInterval/time.Minute), "minutes")
-	case KeyReserveThreshold:
+	case settings.KeyReserveThreshold:
 		return i18n.Money(l, v.ReserveThreshold, "XTR")
-	case KeyAnnouncement:
+	case settings.KeyAnnouncement:
 		if v.Announcement == "" {
 			return i18n.T(l, "admin.announcement_empty")
 		}
@@ -64,7 +66,7 @@ func settingShown(l, key string, v Values) string {
 
 // startSetting asks for a new value of key.
 func (p *Panel) startSetting(ctx context.Context, s *screen, key string) error {
-	if !slices.Contains(SettingKeys, key) {
+	if !slices.Contains(settings.Keys, key) {
 		return s.answer(ctx, s.t("error.unknown_button"), alert)
 	}
 	d, ok, err := p.begin(ctx, s, Dialog{Kind: kindSetting, Step: stepValue, Setting: key})
@@ -83,9 +85,9 @@ func (p *Panel) settingPrompt(ctx context.Context, s *screen, d Dialog) (string,
 		"\n" + s.t("admin.setting_hint_"+d.Setting)
 	var kb [][]telego.InlineKeyboardButton
 	if v.Set[d.Setting] {
-		kb = append(kb, row(button(s.t("admin.setting_reset"), cbReset+d.Setting)))
+		kb = append(kb, tgui.Row(tgui.Button(s.t("admin.setting_reset"), tgui.Data(cbReset, d.Setting))))
 	}
-	kb = append(kb, row(button(s.t("admin.cancel"), dialogData(d, opCancel))))
+	kb = append(kb, tgui.Row(tgui.Button(s.t("admin.cancel"), dialogData(d, opCancel))))
 	return text, kb, nil
 }
 
@@ -93,16 +95,16 @@ func (p *Panel) settingPrompt(ctx context.Context, s *screen, d Dialog) (string,
 func settingValue(key, in string) (string, bool) {
 	in = strings.TrimSpace(in)
 	switch key {
-	case KeyCommissionXTR, KeyCommissionRUB:
+	case settings.KeyCommissionXTR, settings.KeyCommissionRUB:
 		bp, ok := parseFixed(strings.TrimSuffix(in, "%"), 2)
 		return strconv.FormatInt(bp, 10), ok
-	case KeyMaxEntriesPerDay, KeyReserveThreshold:
+	case settings.KeyMaxEntriesPerDay, settings.KeyReserveThreshold:
 		n, ok := parseFixed(in, 0)
 		return strconv.FormatInt(n, 10), ok
-	case KeyDigestInterval:
+	case settings.KeyDigestInterval:
 		n, ok := parseFixed(strings.TrimSuffix(strings.TrimSuffix(in, "m"), "мин"), 0)
 		return strconv.FormatInt(n*60, 10), ok && n < 1<<31
-	case KeyAnnouncement:
+	case settings.KeyAnnouncement:
 		return in, true
 	}
 	return "", false
@@ -111,7 +113,7 @@ func settingValue(key, in string) (string, bool) {
 func (p *Panel) settingAnswer(ctx context.Context, s *screen, d Dialog, in string) error {
 	value, ok := settingValue(d.Setting, in)
 	if ok {
-		ok = Validate(d.Setting, value) == nil
+		ok = settings.Validate(d.Setting, value) == nil
 	}
 	if !ok {
 		return p.showStep(ctx, s, d, s.t("admin.setting_bad"))
@@ -125,7 +127,7 @@ func (p *Panel) settingAnswer(ctx context.Context, s *screen, d Dialog, in strin
 		return err
 	}
 	p.logger.Info("setting changed", "key", d.Setting, "admin_id", s.from.ID)
-	if d.Setting == KeyAnnouncement {
+	if d.Setting == settings.KeyAnnouncement {
 		return p.showAnnouncement(ctx, s, s.t("admin.setting_saved"))
 	}
 	return p.showSettings(ctx, s, s.t("admin.setting_saved"))
@@ -133,7 +135,7 @@ func (p *Panel) settingAnswer(ctx context.Context, s *screen, d Dialog, in strin
 
 // resetSetting returns a setting to the configuration's default.
 func (p *Panel) resetSetting(ctx context.Context, s *screen, key string) error {
-	if !slices.Contains(SettingKeys, key) {
+	if !slices.Contains(settings.Keys, key) {
 		return s.answer(ctx, s.t("error.unknown_button"), alert)
 	}
 	if d, ok, err := p.dialogs.Get(ctx, s.from.ID); err != nil {

@@ -2,10 +2,7 @@ package admin_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +12,10 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/admin"
+	"github.com/fairdraw/fairdraw/internal/announce"
 	"github.com/fairdraw/fairdraw/internal/bot"
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
+	"github.com/fairdraw/fairdraw/internal/bot/flood"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -27,6 +27,8 @@ import (
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
+	"github.com/fairdraw/fairdraw/internal/redistest"
+	"github.com/fairdraw/fairdraw/internal/settings"
 	"github.com/fairdraw/fairdraw/internal/telegram"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 	"github.com/mymmrac/telego"
@@ -35,57 +37,20 @@ import (
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 var _ bot.Admin = (*admin.Panel)(nil)
-var _ bot.Guard = (*admin.FloodGuard)(nil)
+var _ bot.Guard = (*flood.Guard)(nil)
 
 const adminID = 900
 
 var organiser = telegramtest.User{ID: adminID, FirstName: "Org", LanguageCode: "ru"}
 
-func user(id int64) telegramtest.User {
-	return telegramtest.User{ID: id, FirstName: fmt.Sprintf("U%d", id), LanguageCode: "ru"}
-}
+var user = bottest.User
 
 // start is the moment the tests' draw clock stands at.
 var start = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
 
-// redisURL is the test Redis: TEST_REDIS_URL, by default the local server.
-func redisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379"
-}
+func newRedis(t testing.TB) *redis.Client { return redistest.Client(t) }
 
-func newRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	opts, err := redis.ParseURL(redisURL())
-	if err != nil {
-		t.Fatalf("redis url: %v", err)
-	}
-	rdb := redis.NewClient(opts)
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	return rdb
-}
-
-// newPrefix is a Redis key prefix of the test's own; its keys are deleted when the test ends.
-func newPrefix(t testing.TB) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := fmt.Sprintf("fairdraw-test:%s:%s:", strings.ReplaceAll(t.Name(), "/", "."), hex.EncodeToString(b[:]))
-	t.Cleanup(func() {
-		rdb := newRedis(t)
-		defer rdb.Close()
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
-}
+func newPrefix(t testing.TB) string { return redistest.Prefix(t) }
 
 type options struct {
 	maxPerDay  int
@@ -105,7 +70,7 @@ type fixture struct {
 	o        options
 	rdb      *redis.Client
 	panel    *admin.Panel
-	settings *admin.Settings
+	settings *settings.Store
 	bot      *bot.Bot
 	prizes   *prize.Service
 	stop     func()
@@ -123,7 +88,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	rt := raffletest.Setup(t, raffletest.Options{NoStart: true, Admins: []int64{adminID}, MaxEntriesPerDay: o.maxPerDay,
 		Refunders: map[string]raffle.Refunder{raffle.ProviderTelegram: stars.Refunder{Bot: api}}})
 	rt.Clock.Set(start)
-	river.AddWorker(rt.Workers, &admin.BroadcastWorker{Pool: rt.Pool})
+	river.AddWorker(rt.Workers, &announce.Worker{Pool: rt.Pool})
 	prizes := prize.New(prize.Config{Pool: rt.Pool, Jobs: rt.Jobs, API: api, Logger: rt.Logger, Alerter: rt.Alerter})
 	prizes.Register(rt.Workers)
 	f := &fixture{rt: rt, tg: tg, api: api, prefix: newPrefix(t), o: o, prizes: prizes}
@@ -155,7 +120,7 @@ func newFixture(t *testing.T, o options) *fixture {
 func (f *fixture) startProcess(t *testing.T) {
 	t.Helper()
 	f.rdb = newRedis(t)
-	f.settings = admin.NewSettings(f.rt.Pool, admin.Defaults{CommissionBP: map[string]int{"XTR": 1000, "RUB": 500}}, f.rt.Clock.Now)
+	f.settings = settings.New(f.rt.Pool, settings.Defaults{CommissionBP: map[string]int{"XTR": 1000, "RUB": 500}}, f.rt.Clock.Now)
 	f.panel = admin.New(admin.Config{
 		API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Jobs: f.rt.Jobs,
 		Dialogs: admin.NewDialogStore(f.rdb, f.prefix, 0), Settings: f.settings,
@@ -167,7 +132,7 @@ func (f *fixture) startProcess(t *testing.T) {
 	})
 	f.bot = bot.New(bot.Config{API: f.api, Pool: f.rt.Pool, Draws: f.rt.Svc, Logger: f.rt.Logger, Currencies: []string{"XTR", "RUB"},
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
-		Guard: admin.NewFloodGuard(admin.GuardConfig{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger}),
+		Guard: flood.New(flood.Config{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger}),
 		Admin: f.panel})
 	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -253,19 +218,7 @@ func (f *fixture) press(t *testing.T, u telegramtest.User, m telegramtest.Messag
 }
 
 // buttons lists the callback data under m.
-func buttons(m telegramtest.Message) string {
-	var out []string
-	if m.ReplyMarkup != nil {
-		for _, r := range m.ReplyMarkup.InlineKeyboard {
-			for _, b := range r {
-				if b.CallbackData != nil {
-					out = append(out, *b.CallbackData)
-				}
-			}
-		}
-	}
-	return strings.Join(out, " ")
-}
+func buttons(m telegramtest.Message) string { return strings.Join(bottest.Buttons(m), " ") }
 
 // data finds the callback data under m that ends with suffix (dialog buttons carry a version).
 func data(t *testing.T, m telegramtest.Message, suffix string) string {

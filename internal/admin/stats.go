@@ -2,16 +2,16 @@ package admin
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/mymmrac/telego"
 
-	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
-	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/reporting"
+	"github.com/fairdraw/fairdraw/internal/settings"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // failedShown is how many failed payouts the statistics list.
@@ -21,48 +21,36 @@ const failedShown = 10
 // failed ones and their reasons, refunds of fees, and the commission earned.
 func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 	l := s.lang()
-	lines := []string{s.t("admin.payouts_header"), "", s.t("admin.prizes")}
-	prizes, err := q.PrizeTotals(ctx, p.pool)
+	st, err := reporting.PayoutStats(ctx, p.pool, failedShown)
 	if err != nil {
-		return fmt.Errorf("admin: prize totals: %w", err)
+		return err
 	}
-	for _, r := range prizes {
-		lines = append(lines, s.t("admin.stat_line", "what", s.t("admin.currency_"+r.Currency), "count", r.Prizes, "total", i18n.Money(l, r.Total, r.Currency)))
+	lines := []string{s.t("admin.payouts_header"), "", s.t("admin.prizes")}
+	for _, r := range st.Prizes {
+		lines = append(lines, s.t("admin.stat_line", "what", s.t("admin.currency_"+r.Currency), "count", r.Count, "total", i18n.Money(l, r.Amount, r.Currency)))
 	}
-	if len(prizes) == 0 {
+	if len(st.Prizes) == 0 {
 		lines = append(lines, s.t("admin.stat_none"))
 	}
 
 	lines = append(lines, "", s.t("admin.payouts_rub"))
-	payouts, err := q.RubPayoutTotals(ctx, p.pool)
-	if err != nil {
-		return fmt.Errorf("admin: payout totals: %w", err)
+	for _, r := range st.RubPayouts {
+		lines = append(lines, s.t("admin.stat_line", "what", s.t("admin.payout_"+r.Status), "count", r.Count, "total", i18n.Money(l, r.Amount, ledger.RUB)))
 	}
-	for _, r := range payouts {
-		lines = append(lines, s.t("admin.stat_line", "what", s.t("admin.payout_"+r.Status), "count", r.N, "total", i18n.Money(l, r.Total, ledger.RUB)))
-	}
-	if len(payouts) == 0 {
+	if len(st.RubPayouts) == 0 {
 		lines = append(lines, s.t("admin.stat_none"))
 	}
-	held, err := q.SumAccountBalances(ctx, p.pool, dbq.SumAccountBalancesParams{Pattern: "user:%:held:RUB", Currency: ledger.RUB})
-	if err != nil {
-		return fmt.Errorf("admin: held: %w", err)
-	}
-	lines = append(lines, s.t("admin.payouts_held", "amount", i18n.Money(l, held, ledger.RUB)))
+	lines = append(lines, s.t("admin.payouts_held", "amount", i18n.Money(l, st.HeldRUB, ledger.RUB)))
 
 	lines = append(lines, "", s.t("admin.refunds"))
-	pays, err := q.PaymentTotals(ctx, p.pool)
-	if err != nil {
-		return fmt.Errorf("admin: payment totals: %w", err)
-	}
 	anyRefund := false
-	for _, r := range pays {
-		if r.Status == raffle.PaymentEntered {
+	for _, r := range st.Payments {
+		if r.Status == "entered" {
 			continue
 		}
 		anyRefund = true
 		what := s.t("admin.currency_"+r.Currency) + ", " + s.t("admin.payment_"+r.Status)
-		lines = append(lines, s.t("admin.stat_line", "what", what, "count", r.N, "total", i18n.Money(l, r.Total, r.Currency)))
+		lines = append(lines, s.t("admin.stat_line", "what", what, "count", r.Count, "total", i18n.Money(l, r.Amount, r.Currency)))
 	}
 	if !anyRefund {
 		lines = append(lines, s.t("admin.stat_none"))
@@ -77,11 +65,7 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 		lines = append(lines, s.t("admin.commission_line", "currency", s.t("admin.currency_"+cur), "amount", i18n.Money(l, c, cur)))
 	}
 
-	failed, err := q.FailedRubPayouts(ctx, p.pool, failedShown)
-	if err != nil {
-		return fmt.Errorf("admin: failed payouts: %w", err)
-	}
-	if len(failed) > 0 {
+	if failed := st.Failed; len(failed) > 0 {
 		lines = append(lines, "", s.t("admin.failed_header", "count", len(failed)))
 		for _, f := range failed {
 			reason := "—"
@@ -93,19 +77,19 @@ func (p *Panel) showPayouts(ctx context.Context, s *screen) error {
 				}
 				reason += " — " + i18n.T(l, rubles.PayoutReasonKey(f.CancelReason))
 			}
-			lines = append(lines, s.t("admin.failed_item", "id", f.ID, "user", f.TelegramID, "amount", i18n.Money(l, f.Amount, ledger.RUB),
+			lines = append(lines, s.t("admin.failed_item", "id", f.ID, "user", f.UserID, "amount", i18n.Money(l, f.Amount, ledger.RUB),
 				"status", s.t("admin.payout_"+f.Status), "reason", reason, "at", i18n.FormatTime(l, f.CreatedAt)))
 		}
 	}
 	return s.show(ctx, strings.Join(lines, "\n"), [][]telego.InlineKeyboardButton{
-		row(button(s.t("admin.refresh"), cbPayouts)), s.backRow(cbMenu),
+		tgui.Row(tgui.Button(s.t("admin.refresh"), cbPayouts)), s.backRow(cbMenu),
 	})
 }
 
 // showReserve shows the Stars reserve: the bot's balance against what users hold.
 func (p *Panel) showReserve(ctx context.Context, s *screen) error {
 	kb := [][]telego.InlineKeyboardButton{
-		row(button(s.t("admin.refresh"), cbReserve), button(s.t("admin.reserve_threshold"), cbSettings+":"+KeyReserveThreshold)),
+		tgui.Row(tgui.Button(s.t("admin.refresh"), cbReserve), tgui.Button(s.t("admin.reserve_threshold"), tgui.Data(cbSetting, settings.KeyReserveThreshold))),
 	}
 	if r := p.topUpRow(s); r != nil {
 		kb = append(kb, r)

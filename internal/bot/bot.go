@@ -31,6 +31,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 var q = dbq.New()
@@ -51,7 +52,9 @@ type Rubles interface {
 // Admin handles the admin panel; the bot routes /admin and "adm:" callbacks to it.
 type Admin interface {
 	HandleCommand(ctx context.Context, msg *telego.Message, args string) error
-	HandleCallback(ctx context.Context, cb *telego.CallbackQuery) error
+	// HandleCallback handles a press of an "adm:" button; the press is answered once, by the
+	// panel or by the bot's router after it.
+	HandleCallback(ctx context.Context, p *tgui.Press) error
 	// HandleText gets plain text from an admin in a dialog; it reports whether it used it.
 	HandleText(ctx context.Context, msg *telego.Message) (bool, error)
 }
@@ -113,6 +116,7 @@ type Bot struct {
 	prizes     *prize.Service
 	timeout    time.Duration
 	intake     *PaymentIntake // nil: each payment is booked by its update handler
+	routes     *tgui.Router
 }
 
 // New returns a Bot.
@@ -132,6 +136,7 @@ func New(c Config) *Bot {
 	for _, id := range c.AdminIDs {
 		b.admins[id] = true
 	}
+	b.routes = b.callbackRoutes()
 	return b
 }
 
@@ -269,15 +274,14 @@ func (b *Bot) onMyChatMember(ctx context.Context, m *telego.ChatMemberUpdated) e
 }
 
 // send answers a chat directly (replies to the user's own action, not fan-out).
-func (b *Bot) send(ctx context.Context, chatID int64, text string, kb *telego.InlineKeyboardMarkup) error {
-	p := &telego.SendMessageParams{ChatID: telego.ChatID{ID: chatID}, Text: text, LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true}}
-	if kb != nil {
-		p.ReplyMarkup = kb
-	}
-	if _, err := b.api.SendMessage(ctx, p); err != nil {
-		return fmt.Errorf("bot: send message: %w", err)
-	}
-	return nil
+func (b *Bot) send(ctx context.Context, chatID int64, text string, kb [][]telego.InlineKeyboardButton) error {
+	return tgui.Send(ctx, b.api, chatID, text, kb)
+}
+
+// reply shows text either as a new message (editID 0) or, for a button press, by editing the
+// message the button was under.
+func (b *Bot) reply(ctx context.Context, chatID int64, editID int, text string, kb [][]telego.InlineKeyboardButton) error {
+	return tgui.Screen{API: b.api, ChatID: chatID, EditID: editID}.Show(ctx, text, kb)
 }
 
 func (b *Bot) proofURL(id int64) string { return b.draws.ProofURL(id) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
@@ -87,9 +88,11 @@ func (f *fixture) pumpUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func user(id int64) telegramtest.User {
-	return telegramtest.User{ID: id, FirstName: fmt.Sprintf("U%d", id), LanguageCode: "ru"}
-}
+// The shared test vocabulary (package bottest).
+var (
+	user      = bottest.User
+	hasButton = bottest.HasButton
+)
 
 func lastMessage(t *testing.T, tg *telegramtest.Server, chat int64) telegramtest.Message {
 	t.Helper()
@@ -98,20 +101,6 @@ func lastMessage(t *testing.T, tg *telegramtest.Server, chat int64) telegramtest
 		t.Fatalf("no messages in chat %d", chat)
 	}
 	return msgs[len(msgs)-1]
-}
-
-func hasButton(m telegramtest.Message, data string) bool {
-	if m.ReplyMarkup == nil {
-		return false
-	}
-	for _, row := range m.ReplyMarkup.InlineKeyboard {
-		for _, b := range row {
-			if b.CallbackData != nil && *b.CallbackData == data {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (f *fixture) createDraw(t *testing.T, mod func(*raffle.Params)) raffle.Draw {
@@ -455,7 +444,7 @@ func TestWebhookSecret(t *testing.T) {
 		{"good", "s3cret", `{"update_id":123,"message":{"message_id":1,"date":1,"chat":{"id":80,"type":"private"},"from":{"id":80,"is_bot":false,"first_name":"W"},"text":"/rules"}}`, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := httptestRecorder(t, h, tc.secret, tc.body)
+			rec := bottest.Post(t, h, tc.secret, tc.body)
 			if rec != tc.want {
 				t.Fatalf("status %d, want %d", rec, tc.want)
 			}

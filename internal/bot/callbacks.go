@@ -2,106 +2,155 @@ package bot
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
+
+// Callback data: every button of the bot carries one of these patterns (see tgui.Router for
+// the placeholders), and callbackRoutes says what a press of each does. The data of buttons
+// already sent lives on in users' chats: a pattern may be added, never changed.
+const (
+	cbMenu     = "menu"
+	cbList     = "list:{currency}" // list:XTR, list:RUB
+	cbDraw     = "draw:{id:id}"
+	cbPayStars = "pay:xtr:{id:id}"
+	cbPayBal   = "pay:bal:{id:id}"
+	cbPayRub   = "pay:rub:{id:id}"
+	cbStats    = "stats"
+	cbRules    = "rules"
+	cbBalance  = "balance"
+	cbHistory  = "history"
+	cbNewsOff  = "news:off"
+	cbNewsOn   = "news:on"
+	cbAdmin    = "adm:{rest...}" // the admin panel's own table (package admin)
+
+	cbWithdraw       = "wd"
+	cbWithdrawSBP    = "wd:sbp"
+	cbWithdrawWallet = "wd:wallet"
+	cbWithdrawCard   = "wd:card"
+	cbBanks          = "wd:banks:{page:int}"
+	cbBank           = "wd:bank:{bank...}"
+
+	cbGift     = "gift"
+	cbGiftPrem = "gift:prem"
+	cbGiftPick = "gift:pick:{gift...}"
+	cbGiftPm   = "gift:pm:{months:int}"
+	cbGiftOK   = "gift:ok:{gift}:{price:int}:{n}"
+	cbGiftOKP  = "gift:okp:{months:int}:{price:int}:{n}"
+)
+
+// callbackRoutes is what each button does. A press of anything else (an old or forged button)
+// is answered as out of date; every press is answered once, whatever happens (tgui.Router).
+func (b *Bot) callbackRoutes() *tgui.Router {
+	r := &tgui.Router{OnUnknown: b.unknownButton}
+	r.Handle(cbMenu, b.onScreen(b.showMenu))       // the main menu
+	r.Handle(cbList, b.onList)                     // the open draws in one currency
+	r.Handle(cbDraw, b.onDraw)                     // a draw's card, with the ways to pay
+	r.Handle(cbPayStars, b.onPayStars)             // send the Stars invoice
+	r.Handle(cbPayBal, b.onPayBalance)             // pay from the in-bot balance
+	r.Handle(cbPayRub, b.onPayRubles)              // open the YooKassa payment page
+	r.Handle(cbStats, b.onScreen(b.showStats))     // totals of every draw
+	r.Handle(cbRules, b.onRules)                   // how a draw works and is proven
+	r.Handle(cbBalance, b.onScreen(b.showBalance)) // balances, withdraw and redeem buttons
+	r.Handle(cbHistory, b.onScreen(b.showHistory)) // the last settled draws with their proofs
+	r.Handle(cbNewsOff, b.onNews(false))           // stop "new draw" messages
+	r.Handle(cbNewsOn, b.onNews(true))             // get them again
+	r.Handle(cbAdmin, b.onAdmin)                   // the admin panel (admins only)
+
+	// Withdrawing rubles (withdraw.go).
+	r.Handle(cbWithdraw, b.withdrawStep(b.onWithdrawMenu))      // choose SBP, wallet or card
+	r.Handle(cbWithdrawSBP, b.withdrawStep(b.onWithdrawAsk))    // ask for the phone
+	r.Handle(cbWithdrawWallet, b.withdrawStep(b.onWithdrawAsk)) // ask for the wallet
+	r.Handle(cbWithdrawCard, b.withdrawStep(b.onWithdrawCard))  // the card page's link
+	r.Handle(cbBanks, b.withdrawStep(b.onBanks))                // one page of SBP banks
+	r.Handle(cbBank, b.withdrawStep(b.onBank))                  // pay out to that bank
+
+	// Redeeming Stars for gifts and Premium (gifts.go).
+	r.Handle(cbGift, b.giftStep(b.onGifts))         // the gifts the balance covers
+	r.Handle(cbGiftPrem, b.giftStep(b.onPremium))   // the Premium durations it covers
+	r.Handle(cbGiftPick, b.giftStep(b.onGiftPick))  // confirm a gift
+	r.Handle(cbGiftPm, b.giftStep(b.onPremiumPick)) // confirm Premium
+	r.Handle(cbGiftOK, b.giftStep(b.onGiftOK))      // redeem the gift confirmed
+	r.Handle(cbGiftOKP, b.giftStep(b.onPremiumOK))  // redeem the Premium confirmed
+	return r
+}
 
 // onCallback handles a button press. Every press is answered, so the user's client stops
 // showing progress, even when the data is unknown or out of date.
 func (b *Bot) onCallback(ctx context.Context, cb *telego.CallbackQuery) error {
-	l := lang(&cb.From)
+	p := tgui.NewPress(b.api, cb)
 	if ok, err := b.allowed(ctx, cb.From.ID); err != nil || !ok {
 		if err == nil {
-			return b.answer(ctx, cb, i18n.T(l, "error.flood"), false)
+			return p.Answer(ctx, i18n.T(p.Lang(), "error.flood"), false)
 		}
 		return err
 	}
-	var chatID int64
-	var msgID int
-	if cb.Message != nil && cb.Message.IsAccessible() {
-		chatID, msgID = cb.Message.GetChat().ID, cb.Message.GetMessageID()
-	}
-	if chatID == 0 {
-		chatID = cb.From.ID // a message too old to edit: answer in a new one
-	}
-	data := cb.Data
-	var err error
-	switch {
-	case data == cbMenu:
-		err = b.showMenu(ctx, &cb.From, chatID, msgID)
-	case strings.HasPrefix(data, cbList):
-		cur := strings.TrimPrefix(data, cbList)
-		if cur != "XTR" && cur != "RUB" {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		err = b.showOpenDraws(ctx, &cb.From, chatID, msgID, cur)
-	case strings.HasPrefix(data, cbDraw):
-		id, ok := parseID(strings.TrimPrefix(data, cbDraw))
-		if !ok {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		err = b.showDraw(ctx, &cb.From, chatID, msgID, id)
-	case strings.HasPrefix(data, cbPayStars):
-		id, ok := parseID(strings.TrimPrefix(data, cbPayStars))
-		if !ok {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		return b.sendInvoice(ctx, cb, id)
-	case strings.HasPrefix(data, cbPayBal):
-		id, ok := parseID(strings.TrimPrefix(data, cbPayBal))
-		if !ok {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		return b.payFromBalance(ctx, cb, id)
-	case strings.HasPrefix(data, cbPayRub):
-		id, ok := parseID(strings.TrimPrefix(data, cbPayRub))
-		if !ok {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		return b.payRubles(ctx, cb, chatID, id)
-	case data == cbStats:
-		err = b.showStats(ctx, &cb.From, chatID, msgID)
-	case data == cbRules:
-		err = b.reply(ctx, chatID, msgID, i18n.T(l, "rules.text", "proof_url", b.publicURL+"/"), rows(backRow(l)))
-	case data == cbBalance:
-		err = b.showBalance(ctx, &cb.From, chatID, msgID)
-	case data == cbHistory:
-		err = b.showHistory(ctx, &cb.From, chatID, msgID)
-	case data == cbWithdraw || strings.HasPrefix(data, cbWithdraw+":"):
-		return b.onWithdraw(ctx, cb, chatID, msgID)
-	case data == cbGift || strings.HasPrefix(data, cbGift+":"):
-		return b.onGift(ctx, cb, chatID, msgID)
-	case data == cbNewsOff, data == cbNewsOn:
-		err = b.setNews(ctx, &cb.From, chatID, data == cbNewsOn)
-	case strings.HasPrefix(data, cbAdmin):
-		if !b.admins[cb.From.ID] || b.admin == nil {
-			b.logger.Warn("forged admin callback", "user_id", cb.From.ID, "data", data)
-			if aerr := b.auditDenied(ctx, cb.From.ID, data); aerr != nil {
-				return aerr
-			}
-			return b.answer(ctx, cb, i18n.T(l, "error.not_admin"), true)
-		}
-		return b.admin.HandleCallback(ctx, cb)
-	default:
-		b.metrics.malformed.Inc()
-		b.logger.Info("unknown callback data", "user_id", cb.From.ID, "data", data)
-		return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-	}
-	if err != nil {
-		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
+	return b.routes.Serve(ctx, p)
 }
 
-// answer answers a callback query; alert shows the text as a dialog instead of a toast.
-func (b *Bot) answer(ctx context.Context, cb *telego.CallbackQuery, text string, alert bool) error {
-	if err := b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{CallbackQueryID: cb.ID, Text: text, ShowAlert: alert}); err != nil {
-		return fmt.Errorf("bot: answer callback: %w", err)
+func (b *Bot) unknownButton(_ context.Context, p *tgui.Press) {
+	b.metrics.malformed.Inc()
+	b.logger.Info("unknown callback data", "user_id", p.From.ID, "data", p.Data)
+}
+
+// onScreen is a route that shows one of the screens a command shows too.
+func (b *Bot) onScreen(show func(ctx context.Context, from *telego.User, chatID int64, editID int) error) tgui.Handler {
+	return func(ctx context.Context, p *tgui.Press) error {
+		return show(ctx, &p.From, p.Screen.ChatID, p.Screen.EditID)
 	}
-	return nil
+}
+
+func (b *Bot) onList(ctx context.Context, p *tgui.Press) error {
+	cur := p.Text("currency")
+	if cur != "XTR" && cur != "RUB" {
+		return tgui.ErrUnknown
+	}
+	return b.showOpenDraws(ctx, &p.From, p.Screen.ChatID, p.Screen.EditID, cur)
+}
+
+func (b *Bot) onDraw(ctx context.Context, p *tgui.Press) error {
+	return b.showDraw(ctx, &p.From, p.Screen.ChatID, p.Screen.EditID, p.Int("id"))
+}
+
+func (b *Bot) onPayStars(ctx context.Context, p *tgui.Press) error {
+	return b.sendInvoice(ctx, p, p.Int("id"))
+}
+
+func (b *Bot) onPayBalance(ctx context.Context, p *tgui.Press) error {
+	return b.payFromBalance(ctx, p, p.Int("id"))
+}
+
+func (b *Bot) onPayRubles(ctx context.Context, p *tgui.Press) error {
+	return b.payRubles(ctx, p, p.Screen.ChatID, p.Int("id"))
+}
+
+func (b *Bot) onRules(ctx context.Context, p *tgui.Press) error {
+	l := p.Lang()
+	return p.Screen.Show(ctx, i18n.T(l, "rules.text", "proof_url", b.publicURL+"/"), tgui.Rows(backRow(l)))
+}
+
+func (b *Bot) onNews(follows bool) tgui.Handler {
+	return func(ctx context.Context, p *tgui.Press) error {
+		return b.setNews(ctx, &p.From, p.Screen.ChatID, follows)
+	}
+}
+
+// onAdmin hands an admin's press to the panel; anyone else's is audited and refused.
+func (b *Bot) onAdmin(ctx context.Context, p *tgui.Press) error {
+	if !b.admins[p.From.ID] || b.admin == nil {
+		b.logger.Warn("forged admin callback", "user_id", p.From.ID, "data", p.Data)
+		if err := b.auditDenied(ctx, p.From.ID, p.Data); err != nil {
+			return err
+		}
+		return p.Answer(ctx, i18n.T(p.Lang(), "error.not_admin"), true)
+	}
+	return b.admin.HandleCallback(ctx, p)
+}
+
+// answer answers the press being handled; alert shows the text as a dialog instead of a toast.
+func (b *Bot) answer(ctx context.Context, p *tgui.Press, text string, alert bool) error {
+	return p.Answer(ctx, text, alert)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // onMessage handles a message in a private chat.
@@ -63,7 +64,7 @@ func (b *Bot) onMessage(ctx context.Context, m *telego.Message) error {
 	case "/my_raffles":
 		return b.showMyDraws(ctx, m.From, m.Chat.ID)
 	case "/rules":
-		return b.send(ctx, m.Chat.ID, i18n.T(l, "rules.text", "proof_url", b.publicURL+"/"), rows(backRow(l)))
+		return b.send(ctx, m.Chat.ID, i18n.T(l, "rules.text", "proof_url", b.publicURL+"/"), tgui.Rows(backRow(l)))
 	case "/paysupport":
 		return b.send(ctx, m.Chat.ID, i18n.T(l, "paysupport.text"), nil)
 	case "/privacy":
@@ -88,23 +89,6 @@ func (b *Bot) onMessage(ctx context.Context, m *telego.Message) error {
 	default:
 		return b.send(ctx, m.Chat.ID, i18n.T(l, "error.unknown_command"), nil)
 	}
-}
-
-// reply shows text either as a new message or, for a button press, by editing the message the
-// button was under.
-func (b *Bot) reply(ctx context.Context, chatID int64, editID int, text string, kb *telego.InlineKeyboardMarkup) error {
-	if editID == 0 {
-		return b.send(ctx, chatID, text, kb)
-	}
-	p := &telego.EditMessageTextParams{ChatID: telego.ChatID{ID: chatID}, MessageID: editID, Text: text,
-		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true}, ReplyMarkup: kb}
-	if _, err := b.api.EditMessageText(ctx, p); err != nil {
-		if strings.Contains(err.Error(), "message is not modified") {
-			return nil
-		}
-		return fmt.Errorf("bot: edit message: %w", err)
-	}
-	return nil
 }
 
 func (b *Bot) user(ctx context.Context, id int64) (dbq.User, error) {
@@ -146,16 +130,16 @@ func (b *Bot) showOpenDraws(ctx context.Context, from *telego.User, chatID int64
 		fee := i18n.Money(l, d.Fee, d.Currency)
 		lines = append(lines, i18n.T(l, "draws.item", "id", d.ID, "title", d.Title, "fee", fee,
 			"participants", i18n.Plural(l, int64(d.Entries), "participants"), "deadline", i18n.FormatTime(l, d.Deadline)))
-		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "draws.button", "id", d.ID, "title", d.Title, "fee", fee), fmt.Sprintf("%s%d", cbDraw, d.ID))})
+		kb = append(kb, tgui.Row(tgui.Button(i18n.T(l, "draws.button", "id", d.ID, "title", d.Title, "fee", fee), tgui.Data(cbDraw, d.ID))))
 		if len(kb) == 20 {
 			break
 		}
 	}
 	kb = append(kb, backRow(l))
 	if len(lines) == 0 {
-		return b.reply(ctx, chatID, editID, i18n.T(l, "draws.none"), rows(kb...))
+		return b.reply(ctx, chatID, editID, i18n.T(l, "draws.none"), kb)
 	}
-	return b.reply(ctx, chatID, editID, i18n.T(l, "draws.header")+"\n\n"+strings.Join(lines, "\n"), rows(kb...))
+	return b.reply(ctx, chatID, editID, i18n.T(l, "draws.header")+"\n\n"+strings.Join(lines, "\n"), kb)
 }
 
 // drawCard describes a draw for people.
@@ -184,7 +168,7 @@ func (b *Bot) showDraw(ctx context.Context, from *telego.User, chatID int64, edi
 		return err
 	}
 	if !ok {
-		return b.reply(ctx, chatID, editID, i18n.T(l, "draw.not_found", "id", id), rows(backRow(l)))
+		return b.reply(ctx, chatID, editID, i18n.T(l, "draw.not_found", "id", id), tgui.Rows(backRow(l)))
 	}
 	text := drawCard(l, d)
 	if !d.Open() {
@@ -192,10 +176,10 @@ func (b *Bot) showDraw(ctx context.Context, from *telego.User, chatID int64, edi
 		if d.EntriesPaused {
 			reason = raffle.RefusePaused
 		}
-		return b.reply(ctx, chatID, editID, text+"\n\n"+i18n.T(l, "reason."+reason), rows(backRow(l)))
+		return b.reply(ctx, chatID, editID, text+"\n\n"+i18n.T(l, "reason."+reason), tgui.Rows(backRow(l)))
 	}
 	if !b.currencies[d.Currency] {
-		return b.reply(ctx, chatID, editID, text+"\n\n"+i18n.T(l, "reason.currency_off"), rows(backRow(l)))
+		return b.reply(ctx, chatID, editID, text+"\n\n"+i18n.T(l, "reason.currency_off"), tgui.Rows(backRow(l)))
 	}
 	bal, err := ledger.Balance(ctx, b.pool, ledger.UserAccount(from.ID, d.Currency))
 	if err != nil {
@@ -225,11 +209,11 @@ func (b *Bot) showBalance(ctx context.Context, from *telego.User, chatID int64, 
 	text := i18n.T(l, "balance.text", "xtr", i18n.Money(l, xtr, "XTR"), "rub", i18n.Money(l, rub, "RUB"), "held", heldText)
 	kb := [][]telego.InlineKeyboardButton{}
 	if rub > 0 && b.rubles != nil {
-		kb = append(kb, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.withdraw"), cbWithdraw)})
+		kb = append(kb, tgui.Row(tgui.Button(i18n.T(l, "balance.withdraw"), cbWithdraw)))
 	}
 	kb = append(kb, b.giftButtons(l, xtr)...)
 	kb = append(kb, backRow(l))
-	return b.reply(ctx, chatID, editID, text, rows(kb...))
+	return b.reply(ctx, chatID, editID, text, kb)
 }
 
 func (b *Bot) showMyDraws(ctx context.Context, from *telego.User, chatID int64) error {
@@ -263,7 +247,7 @@ func (b *Bot) showStats(ctx context.Context, from *telego.User, chatID int64, ed
 		return fmt.Errorf("bot: stats: %w", err)
 	}
 	return b.reply(ctx, chatID, editID, i18n.T(l, "stats.text", "raffles", s.Raffles, "open", s.OpenRaffles,
-		"entries", s.Entries, "participants", s.Participants, "winners", s.Winners), rows(backRow(l)))
+		"entries", s.Entries, "participants", s.Participants, "winners", s.Winners), tgui.Rows(backRow(l)))
 }
 
 func (b *Bot) showHistory(ctx context.Context, from *telego.User, chatID int64, editID int) error {
@@ -273,7 +257,7 @@ func (b *Bot) showHistory(ctx context.Context, from *telego.User, chatID int64, 
 		return err
 	}
 	if len(draws) == 0 {
-		return b.reply(ctx, chatID, editID, i18n.T(l, "history.none"), rows(backRow(l)))
+		return b.reply(ctx, chatID, editID, i18n.T(l, "history.none"), tgui.Rows(backRow(l)))
 	}
 	if len(draws) > 10 {
 		draws = draws[len(draws)-10:]
@@ -284,7 +268,7 @@ func (b *Bot) showHistory(ctx context.Context, from *telego.User, chatID int64, 
 		lines = append(lines, i18n.T(l, "history.item", "id", d.ID, "title", d.Title,
 			"participants", i18n.Plural(l, int64(d.Entries), "participants"), "pool", i18n.Money(l, d.Pool, d.Currency), "proof_url", b.proofURL(d.ID)))
 	}
-	return b.reply(ctx, chatID, editID, strings.Join(lines, "\n"), rows(backRow(l)))
+	return b.reply(ctx, chatID, editID, strings.Join(lines, "\n"), tgui.Rows(backRow(l)))
 }
 
 func (b *Bot) setNews(ctx context.Context, from *telego.User, chatID int64, follows bool) error {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/raffle"
 	"github.com/fairdraw/fairdraw/internal/raffle/raffletest"
@@ -70,15 +70,12 @@ func FuzzWebhookUpdate(f *testing.F) {
 			user = -user
 		}
 		body := fuzzUpdate(kind, updateID.Add(1), user, name, text, amount, charge)
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(body))
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		code := bottest.Post(t, h, secret, body)
 		switch {
-		case rec.Code == http.StatusOK:
-		case rec.Code == http.StatusBadRequest && kind%5 == 4:
+		case code == http.StatusOK:
+		case code == http.StatusBadRequest && kind%5 == 4:
 		default:
-			t.Fatalf("webhook answered %d to %s", rec.Code, body)
+			t.Fatalf("webhook answered %d to %s", code, body)
 		}
 		ctx := context.WithoutCancel(t.Context())
 		var bad int
@@ -106,8 +103,7 @@ func fuzzUpdate(kind uint8, updateID, user int64, name, text string, amount int6
 	case 0:
 		u = map[string]any{"message": map[string]any{"message_id": updateID, "date": 1, "chat": chat, "from": from, "text": text}}
 	case 1:
-		u = map[string]any{"callback_query": map[string]any{"id": fmt.Sprint("cq", updateID), "chat_instance": "1", "data": text, "from": from,
-			"message": map[string]any{"message_id": 1, "date": 1, "chat": chat}}}
+		return bottest.CallbackUpdate(updateID, user, name, text)
 	case 2:
 		u = map[string]any{"pre_checkout_query": map[string]any{"id": fmt.Sprint("pcq", updateID), "from": from, "currency": "XTR",
 			"total_amount": amount, "invoice_payload": text}}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/mymmrac/telego"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/ledger"
 	"github.com/fairdraw/fairdraw/internal/prize"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // Redeeming the Stars balance for a Telegram gift or Premium (package prize). The screens:
@@ -27,67 +27,47 @@ import (
 // A confirmation is redeemed with the key "tg:<presser>:<n>:<what>", so pressing it twice or
 // Telegram delivering it again makes one redemption, and any press only ever spends the
 // presser's own balance. The price in the button must still be the price, or nothing moves.
-const (
-	cbGift     = "gift"
-	cbGiftPrem = "gift:prem"
-	cbGiftPick = "gift:pick:"
-	cbGiftPm   = "gift:pm:"
-	cbGiftOK   = "gift:ok:"
-	cbGiftOKP  = "gift:okp:"
-)
+//
+// The patterns are in callbacks.go.
 
 // giftColumns is how many gift buttons share a row.
 const giftColumns = 2
 
-// onGift handles the gift buttons.
-func (b *Bot) onGift(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int) error {
-	l := lang(&cb.From)
-	if b.prizes == nil {
-		return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-	}
-	bal, err := ledger.Balance(ctx, b.pool, ledger.UserAccount(cb.From.ID, ledger.XTR))
-	if err != nil {
-		return err
-	}
-	data := cb.Data
-	switch {
-	case data == cbGift:
-		return b.showGifts(ctx, cb, chatID, msgID, bal)
-	case data == cbGiftPrem:
-		return b.showPremium(ctx, cb, chatID, msgID, bal)
-	case strings.HasPrefix(data, cbGiftPick):
-		g, err := b.prizes.FindGift(ctx, strings.TrimPrefix(data, cbGiftPick))
-		if err != nil {
-			return b.giftRefusal(ctx, cb, err)
+// giftStep wraps a gift button: the offer must be on (it is hidden otherwise, so a press
+// without it is an old button).
+func (b *Bot) giftStep(h tgui.Handler) tgui.Handler {
+	return func(ctx context.Context, p *tgui.Press) error {
+		if b.prizes == nil {
+			return tgui.ErrUnknown
 		}
-		return b.confirmScreen(ctx, cb, chatID, msgID, bal, g.Emoji, g.Stars, fmt.Sprintf("%s%s:%d", cbGiftOK, g.ID, g.Stars))
-	case strings.HasPrefix(data, cbGiftPm):
-		months, err := strconv.ParseInt(strings.TrimPrefix(data, cbGiftPm), 10, 64)
-		price, ok := prize.PremiumPrice(months)
-		if err != nil || !ok {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		return b.confirmScreen(ctx, cb, chatID, msgID, bal, premiumName(l, months), price, fmt.Sprintf("%s%d:%d", cbGiftOKP, months, price))
-	case strings.HasPrefix(data, cbGiftOK), strings.HasPrefix(data, cbGiftOKP):
-		return b.confirmGift(ctx, cb, chatID, msgID)
+		return h(ctx, p)
 	}
-	return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
+}
+
+// starsBalance is the presser's Stars balance.
+func (b *Bot) starsBalance(ctx context.Context, p *tgui.Press) (int64, error) {
+	return ledger.Balance(ctx, b.pool, ledger.UserAccount(p.From.ID, ledger.XTR))
 }
 
 func premiumName(l string, months int64) string {
 	return "Telegram Premium, " + i18n.Plural(l, months, "months")
 }
 
-func (b *Bot) showGifts(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int, bal int64) error {
-	l := lang(&cb.From)
+// onGifts shows the gifts the balance covers.
+func (b *Bot) onGifts(ctx context.Context, p *tgui.Press) error {
+	l := p.Lang()
+	bal, err := b.starsBalance(ctx, p)
+	if err != nil {
+		return err
+	}
 	all, err := b.prizes.Catalogue(ctx)
 	if err != nil {
 		b.logger.Warn("gift catalogue unavailable", "error", err)
-		return b.answer(ctx, cb, i18n.T(l, "gift.err_catalogue"), true)
+		return p.Answer(ctx, i18n.T(l, "gift.err_catalogue"), true)
 	}
 	gifts, _, err := b.prizes.Affordable(ctx, bal)
 	if err != nil {
-		return b.answer(ctx, cb, i18n.T(l, "gift.err_catalogue"), true)
+		return p.Answer(ctx, i18n.T(l, "gift.err_catalogue"), true)
 	}
 	balance := i18n.Money(l, bal, ledger.XTR)
 	if len(gifts) == 0 {
@@ -95,38 +75,30 @@ func (b *Bot) showGifts(ctx context.Context, cb *telego.CallbackQuery, chatID in
 		if len(all) > 0 {
 			text = i18n.T(l, "gift.none_affordable", "balance", balance, "min", i18n.Money(l, all[0].Stars, ledger.XTR))
 		}
-		if err := b.reply(ctx, chatID, msgID, text, rows(balanceBackRow(l))); err != nil {
-			return err
-		}
-		return b.answer(ctx, cb, "", false)
+		return p.Screen.Show(ctx, text, tgui.Rows(balanceBackRow(l)))
 	}
-	var kb [][]telego.InlineKeyboardButton
-	var row []telego.InlineKeyboardButton
+	var options []telego.InlineKeyboardButton
 	for _, g := range gifts {
-		row = append(row, button(i18n.T(l, "gift.option", "gift", g.Emoji, "price", i18n.Money(l, g.Stars, ledger.XTR)), cbGiftPick+g.ID))
-		if len(row) == giftColumns {
-			kb, row = append(kb, row), nil
-		}
+		options = append(options, tgui.Button(i18n.T(l, "gift.option", "gift", g.Emoji, "price", i18n.Money(l, g.Stars, ledger.XTR)), tgui.Data(cbGiftPick, g.ID)))
 	}
-	if len(row) > 0 {
-		kb = append(kb, row)
-	}
-	kb = append(kb, balanceBackRow(l))
-	if err := b.reply(ctx, chatID, msgID, i18n.T(l, "gift.explain", "balance", balance), rows(kb...)); err != nil {
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
+	kb := append(tgui.Grid(giftColumns, options), balanceBackRow(l))
+	return p.Screen.Show(ctx, i18n.T(l, "gift.explain", "balance", balance), kb)
 }
 
-func (b *Bot) showPremium(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int, bal int64) error {
-	l := lang(&cb.From)
+// onPremium shows the Premium durations the balance covers.
+func (b *Bot) onPremium(ctx context.Context, p *tgui.Press) error {
+	l := p.Lang()
+	bal, err := b.starsBalance(ctx, p)
+	if err != nil {
+		return err
+	}
 	balance := i18n.Money(l, bal, ledger.XTR)
 	var kb [][]telego.InlineKeyboardButton
-	for _, p := range prize.PremiumOptions {
-		if p.Stars <= bal {
-			kb = append(kb, []telego.InlineKeyboardButton{button(
-				i18n.T(l, "gift.premium_option", "months", i18n.Plural(l, p.Months, "months"), "price", i18n.Money(l, p.Stars, ledger.XTR)),
-				fmt.Sprintf("%s%d", cbGiftPm, p.Months))})
+	for _, o := range prize.PremiumOptions {
+		if o.Stars <= bal {
+			kb = append(kb, tgui.Row(tgui.Button(
+				i18n.T(l, "gift.premium_option", "months", i18n.Plural(l, o.Months, "months"), "price", i18n.Money(l, o.Stars, ledger.XTR)),
+				tgui.Data(cbGiftPm, o.Months))))
 		}
 	}
 	text := i18n.T(l, "gift.premium_explain", "balance", balance)
@@ -134,86 +106,90 @@ func (b *Bot) showPremium(ctx context.Context, cb *telego.CallbackQuery, chatID 
 		text = i18n.T(l, "gift.premium_none", "balance", balance)
 	}
 	kb = append(kb, balanceBackRow(l))
-	if err := b.reply(ctx, chatID, msgID, text, rows(kb...)); err != nil {
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
+	return p.Screen.Show(ctx, text, kb)
 }
 
-// confirmScreen shows what the user is about to get, for how much, and what remains.
-func (b *Bot) confirmScreen(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int, bal int64, name string, price int64, okData string) error {
-	l := lang(&cb.From)
+// onGiftPick asks to confirm a gift at its price.
+func (b *Bot) onGiftPick(ctx context.Context, p *tgui.Press) error {
+	g, err := b.prizes.FindGift(ctx, p.Text("gift"))
+	if err != nil {
+		return b.giftRefusal(ctx, p, err)
+	}
+	return b.confirmScreen(ctx, p, g.Emoji, g.Stars, func(n string) string { return tgui.Data(cbGiftOK, g.ID, g.Stars, n) })
+}
+
+// onPremiumPick asks to confirm Premium for some months at its price.
+func (b *Bot) onPremiumPick(ctx context.Context, p *tgui.Press) error {
+	months := p.Int("months")
+	price, ok := prize.PremiumPrice(months)
+	if !ok {
+		return tgui.ErrUnknown
+	}
+	return b.confirmScreen(ctx, p, premiumName(p.Lang(), months), price, func(n string) string { return tgui.Data(cbGiftOKP, months, price, n) })
+}
+
+// confirmScreen shows what the user is about to get, for how much, and what remains; okData
+// is the confirm button's data given the confirmation's number.
+func (b *Bot) confirmScreen(ctx context.Context, p *tgui.Press, name string, price int64, okData func(n string) string) error {
+	l := p.Lang()
+	bal, err := b.starsBalance(ctx, p)
+	if err != nil {
+		return err
+	}
 	if price > bal {
-		return b.answer(ctx, cb, i18n.T(l, "gift.err_balance"), true)
+		return p.Answer(ctx, i18n.T(l, "gift.err_balance"), true)
 	}
 	// The confirmation's own number: a later confirmation of the same gift is a new request.
-	okData += ":" + strconv.FormatInt(b.now().UnixNano(), 36)
+	n := strconv.FormatInt(b.now().UnixNano(), 36)
 	text := i18n.T(l, "gift.confirm", "gift", name, "price", i18n.Money(l, price, ledger.XTR), "rest", i18n.Money(l, bal-price, ledger.XTR))
-	kb := rows([]telego.InlineKeyboardButton{button(i18n.T(l, "gift.confirm_button"), okData)}, balanceBackRow(l))
-	if err := b.reply(ctx, chatID, msgID, text, kb); err != nil {
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
+	kb := tgui.Rows(tgui.Row(tgui.Button(i18n.T(l, "gift.confirm_button"), okData(n))), balanceBackRow(l))
+	return p.Screen.Show(ctx, text, kb)
 }
 
-// confirmGift redeems a confirmation.
-func (b *Bot) confirmGift(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int) error {
-	l := lang(&cb.From)
-	req, name, ok := parseGiftConfirm(l, cb.From.ID, cb.Data)
-	if !ok {
-		b.metrics.malformed.Inc()
-		return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
+// onGiftOK redeems a gift's confirmation.
+func (b *Bot) onGiftOK(ctx context.Context, p *tgui.Press) error {
+	id := p.Text("gift")
+	req := prize.Request{UserID: p.From.ID, Kind: prize.KindGift, GiftID: id, Price: p.Int("price"), Key: redeemKey(p, id)}
+	name := id
+	if g, err := b.prizes.FindGift(ctx, id); err == nil {
+		name = g.Emoji
 	}
-	if req.Kind == prize.KindGift {
-		if g, err := b.prizes.FindGift(ctx, req.GiftID); err == nil {
-			name = g.Emoji
-		}
+	return b.redeem(ctx, p, req, name)
+}
+
+// onPremiumOK redeems a Premium confirmation.
+func (b *Bot) onPremiumOK(ctx context.Context, p *tgui.Press) error {
+	months := p.Int("months")
+	req := prize.Request{UserID: p.From.ID, Kind: prize.KindPremium, Months: months, Price: p.Int("price"), Key: redeemKey(p, p.Text("months"))}
+	return b.redeem(ctx, p, req, premiumName(p.Lang(), months))
+}
+
+// redeemKey is a confirmation's idempotency key, "tg:<presser>:<n>:<what>": the presser's own,
+// whoever else presses the button.
+func redeemKey(p *tgui.Press, what string) string {
+	return fmt.Sprintf("tg:%d:%s:%s", p.From.ID, p.Text("n"), what)
+}
+
+// redeem redeems a confirmation and says so.
+func (b *Bot) redeem(ctx context.Context, p *tgui.Press, req prize.Request, name string) error {
+	l := p.Lang()
+	if req.Price <= 0 {
+		return tgui.ErrUnknown
 	}
 	red, created, err := b.prizes.Redeem(ctx, req)
 	if err != nil {
-		return b.giftRefusal(ctx, cb, err)
+		return b.giftRefusal(ctx, p, err)
 	}
 	if !created {
-		return b.answer(ctx, cb, i18n.T(l, "gift.already"), true)
+		return p.Answer(ctx, i18n.T(l, "gift.already"), true)
 	}
 	text := i18n.T(l, "gift.accepted", "gift", name, "price", i18n.Money(l, red.Price, ledger.XTR))
-	if err := b.reply(ctx, chatID, msgID, text, rows(balanceBackRow(l))); err != nil {
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
-}
-
-// parseGiftConfirm reads gift:ok:<id>:<price>:<n> or gift:okp:<months>:<price>:<n>.
-func parseGiftConfirm(l string, userID int64, data string) (prize.Request, string, bool) {
-	var req prize.Request
-	rest, premium := strings.CutPrefix(data, cbGiftOKP)
-	if !premium {
-		rest = strings.TrimPrefix(data, cbGiftOK)
-	}
-	parts := strings.Split(rest, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return req, "", false
-	}
-	price, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || price <= 0 {
-		return req, "", false
-	}
-	req = prize.Request{UserID: userID, Price: price, Key: fmt.Sprintf("tg:%d:%s:%s", userID, parts[2], parts[0])}
-	if premium {
-		months, err := strconv.ParseInt(parts[0], 10, 64)
-		if err != nil {
-			return req, "", false
-		}
-		req.Kind, req.Months = prize.KindPremium, months
-		return req, premiumName(l, months), true
-	}
-	req.Kind, req.GiftID = prize.KindGift, parts[0]
-	return req, parts[0], true
+	return p.Screen.Show(ctx, text, tgui.Rows(balanceBackRow(l)))
 }
 
 // giftRefusal answers a refused redemption in plain words; nothing moved.
-func (b *Bot) giftRefusal(ctx context.Context, cb *telego.CallbackQuery, err error) error {
-	l := lang(&cb.From)
+func (b *Bot) giftRefusal(ctx context.Context, cb *tgui.Press, err error) error {
+	l := cb.Lang()
 	key := ""
 	switch {
 	case errors.Is(err, prize.ErrUnknownGift):
@@ -230,11 +206,11 @@ func (b *Bot) giftRefusal(ctx context.Context, cb *telego.CallbackQuery, err err
 		b.logger.Warn("gift redemption failed", "user_id", cb.From.ID, "error", err)
 		key = "gift.err_catalogue"
 	}
-	return b.answer(ctx, cb, i18n.T(l, key), true)
+	return cb.Answer(ctx, i18n.T(l, key), true)
 }
 
 func balanceBackRow(l string) []telego.InlineKeyboardButton {
-	return []telego.InlineKeyboardButton{button(i18n.T(l, "menu.back"), cbBalance)}
+	return tgui.Row(tgui.Button(i18n.T(l, "menu.back"), cbBalance))
 }
 
 // giftButtons are the balance screen's redemption buttons for a Stars balance of xtr.
@@ -242,9 +218,9 @@ func (b *Bot) giftButtons(l string, xtr int64) [][]telego.InlineKeyboardButton {
 	if b.prizes == nil || xtr <= 0 {
 		return nil
 	}
-	out := [][]telego.InlineKeyboardButton{{button(i18n.T(l, "balance.redeem_gift"), cbGift)}}
+	out := tgui.Rows(tgui.Row(tgui.Button(i18n.T(l, "balance.redeem_gift"), cbGift)))
 	if xtr >= prize.PremiumOptions[0].Stars {
-		out = append(out, []telego.InlineKeyboardButton{button(i18n.T(l, "balance.redeem_premium"), cbGiftPrem)})
+		out = append(out, tgui.Row(tgui.Button(i18n.T(l, "balance.redeem_premium"), cbGiftPrem)))
 	}
 	return out
 }

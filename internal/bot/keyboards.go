@@ -1,80 +1,51 @@
 package bot
 
 import (
-	"fmt"
-
 	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
-// Callback data. Every button's data is one of these shapes; anything else is answered as an
-// out-of-date button.
-const (
-	cbMenu     = "menu"
-	cbList     = "list:"    // list:XTR, list:RUB
-	cbDraw     = "draw:"    // draw:<id>  shows the draw and how to pay
-	cbPayStars = "pay:xtr:" // pay:xtr:<id>  sends the Stars invoice
-	cbPayBal   = "pay:bal:" // pay:bal:<id>  pays from the in-bot balance
-	cbPayRub   = "pay:rub:" // pay:rub:<id>  opens the YooKassa payment page
-	cbStats    = "stats"
-	cbRules    = "rules"
-	cbBalance  = "balance"
-	cbHistory  = "history"
-	cbNewsOff  = "news:off"
-	cbNewsOn   = "news:on"
-	cbAdmin    = "adm:"
-	cbWithdraw = "wd" // wd, wd:sbp, wd:wallet, wd:card, wd:banks:<page>, wd:bank:<id>
-)
-
-func button(text, data string) telego.InlineKeyboardButton {
-	return telego.InlineKeyboardButton{Text: text, CallbackData: data}
-}
-
-func rows(r ...[]telego.InlineKeyboardButton) *telego.InlineKeyboardMarkup {
-	return &telego.InlineKeyboardMarkup{InlineKeyboard: r}
-}
-
-func (b *Bot) mainMenu(l string, followsNews bool) *telego.InlineKeyboardMarkup {
+func (b *Bot) mainMenu(l string, followsNews bool) [][]telego.InlineKeyboardButton {
 	var join []telego.InlineKeyboardButton
 	if b.currencies["XTR"] {
-		join = append(join, button(i18n.T(l, "menu.join_xtr"), cbList+"XTR"))
+		join = append(join, tgui.Button(i18n.T(l, "menu.join_xtr"), tgui.Data(cbList, "XTR")))
 	}
 	if b.currencies["RUB"] {
-		join = append(join, button(i18n.T(l, "menu.join_rub"), cbList+"RUB"))
+		join = append(join, tgui.Button(i18n.T(l, "menu.join_rub"), tgui.Data(cbList, "RUB")))
 	}
-	news := button(i18n.T(l, "menu.news_off"), cbNewsOff)
+	news := tgui.Button(i18n.T(l, "menu.news_off"), cbNewsOff)
 	if !followsNews {
-		news = button(i18n.T(l, "menu.news_on"), cbNewsOn)
+		news = tgui.Button(i18n.T(l, "menu.news_on"), cbNewsOn)
 	}
-	return rows(
+	return tgui.Rows(
 		join,
-		[]telego.InlineKeyboardButton{button(i18n.T(l, "menu.stats"), cbStats), button(i18n.T(l, "menu.rules"), cbRules)},
-		[]telego.InlineKeyboardButton{button(i18n.T(l, "menu.balance"), cbBalance), button(i18n.T(l, "menu.history"), cbHistory)},
-		[]telego.InlineKeyboardButton{news},
+		tgui.Row(tgui.Button(i18n.T(l, "menu.stats"), cbStats), tgui.Button(i18n.T(l, "menu.rules"), cbRules)),
+		tgui.Row(tgui.Button(i18n.T(l, "menu.balance"), cbBalance), tgui.Button(i18n.T(l, "menu.history"), cbHistory)),
+		tgui.Row(news),
 	)
 }
 
 func backRow(l string) []telego.InlineKeyboardButton {
-	return []telego.InlineKeyboardButton{button(i18n.T(l, "menu.back"), cbMenu)}
+	return tgui.Row(tgui.Button(i18n.T(l, "menu.back"), cbMenu))
 }
 
 // payChoice is the keyboard under a draw: pay with Stars, with rubles, from the balance, back.
-func (b *Bot) payChoice(l string, d raffle.Draw, balance int64) *telego.InlineKeyboardMarkup {
+func (b *Bot) payChoice(l string, d raffle.Draw, balance int64) [][]telego.InlineKeyboardButton {
 	fee := i18n.Money(l, d.Fee, d.Currency)
-	var r [][]telego.InlineKeyboardButton
+	var kb [][]telego.InlineKeyboardButton
 	switch d.Currency {
 	case "XTR":
-		r = append(r, []telego.InlineKeyboardButton{button(i18n.T(l, "pay.stars", "fee", fee), fmt.Sprintf("%s%d", cbPayStars, d.ID))})
+		kb = append(kb, tgui.Row(tgui.Button(i18n.T(l, "pay.stars", "fee", fee), tgui.Data(cbPayStars, d.ID))))
 	case "RUB":
 		if b.rubles != nil {
-			r = append(r, []telego.InlineKeyboardButton{button(i18n.T(l, "pay.rub", "fee", fee), fmt.Sprintf("%s%d", cbPayRub, d.ID))})
+			kb = append(kb, tgui.Row(tgui.Button(i18n.T(l, "pay.rub", "fee", fee), tgui.Data(cbPayRub, d.ID))))
 		}
 	}
 	if balance >= d.Fee {
-		r = append(r, []telego.InlineKeyboardButton{button(i18n.T(l, "pay.balance", "fee", fee), fmt.Sprintf("%s%d", cbPayBal, d.ID))})
+		kb = append(kb, tgui.Row(tgui.Button(i18n.T(l, "pay.balance", "fee", fee), tgui.Data(cbPayBal, d.ID))))
 	}
-	r = append(r, backRow(l))
-	return rows(r...)
+	return append(kb, backRow(l))
 }

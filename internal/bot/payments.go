@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/mymmrac/telego"
@@ -18,11 +17,12 @@ import (
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // sendInvoice sends the Stars invoice of a draw, after checking the user may enter it, so
 // nobody is invoiced for an entry that would only be refunded.
-func (b *Bot) sendInvoice(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
+func (b *Bot) sendInvoice(ctx context.Context, cb *tgui.Press, drawID int64) error {
 	l := lang(&cb.From)
 	d, ok, err := b.drawForButton(ctx, cb, drawID)
 	if !ok || err != nil {
@@ -40,8 +40,8 @@ func (b *Bot) sendInvoice(ctx context.Context, cb *telego.CallbackQuery, drawID 
 	payload := stars.Payload{DrawID: d.ID, UserID: cb.From.ID, Amount: d.Fee}
 	_, err = b.api.SendInvoice(ctx, &telego.SendInvoiceParams{
 		ChatID:      telego.ChatID{ID: cb.From.ID},
-		Title:       truncate(i18n.T(l, "invoice.title", "id", d.ID), 32),
-		Description: truncate(i18n.T(l, "invoice.desc", "title", d.Title, "deadline", i18n.FormatTime(l, d.Deadline)), 255),
+		Title:       tgui.Truncate(i18n.T(l, "invoice.title", "id", d.ID), 32),
+		Description: tgui.Truncate(i18n.T(l, "invoice.desc", "title", d.Title, "deadline", i18n.FormatTime(l, d.Deadline)), 255),
 		Payload:     payload.String(),
 		Currency:    "XTR",
 		Prices:      []telego.LabeledPrice{{Label: i18n.T(l, "invoice.label"), Amount: int(d.Fee)}},
@@ -183,7 +183,7 @@ func (b *Bot) countPayment(res raffle.EntryResult) {
 
 // payFromBalance pays an entry from the user's in-bot balance: the same rules and the same
 // single transaction as a Stars payment, keyed by the button press.
-func (b *Bot) payFromBalance(ctx context.Context, cb *telego.CallbackQuery, drawID int64) error {
+func (b *Bot) payFromBalance(ctx context.Context, cb *tgui.Press, drawID int64) error {
 	l := lang(&cb.From)
 	d, ok, err := b.drawForButton(ctx, cb, drawID)
 	if !ok || err != nil {
@@ -207,7 +207,7 @@ func (b *Bot) payFromBalance(ctx context.Context, cb *telego.CallbackQuery, draw
 }
 
 // payRubles opens a YooKassa payment for a ruble draw and gives the user the page's link.
-func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, drawID int64) error {
+func (b *Bot) payRubles(ctx context.Context, cb *tgui.Press, chatID, drawID int64) error {
 	l := lang(&cb.From)
 	if b.rubles == nil || !b.currencies["RUB"] {
 		return b.answer(ctx, cb, i18n.T(l, "pay.rub_disabled"), true)
@@ -225,7 +225,7 @@ func (b *Bot) payRubles(ctx context.Context, cb *telego.CallbackQuery, chatID, d
 		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
 		return err
 	}
-	kb := rows([]telego.InlineKeyboardButton{{Text: i18n.T(l, "pay.rub", "fee", i18n.Money(l, d.Fee, d.Currency)), URL: url}}, backRow(l))
+	kb := tgui.Rows(tgui.Row(tgui.URLButton(i18n.T(l, "pay.rub", "fee", i18n.Money(l, d.Fee, d.Currency)), url)), backRow(l))
 	if err := b.send(ctx, chatID, i18n.T(l, "pay.rub_hint"), kb); err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (b *Bot) auditDenied(ctx context.Context, userID int64, what string) error 
 
 // drawForButton loads the draw a button names; when there is none it answers the press and
 // reports !ok.
-func (b *Bot) drawForButton(ctx context.Context, cb *telego.CallbackQuery, drawID int64) (raffle.Draw, bool, error) {
+func (b *Bot) drawForButton(ctx context.Context, cb *tgui.Press, drawID int64) (raffle.Draw, bool, error) {
 	d, ok, err := b.getDraw(ctx, drawID)
 	if err != nil {
 		return raffle.Draw{}, false, err
@@ -249,12 +249,4 @@ func (b *Bot) drawForButton(ctx context.Context, cb *telego.CallbackQuery, drawI
 		return raffle.Draw{}, false, b.answer(ctx, cb, i18n.T(lang(&cb.From), "draw.not_found", "id", drawID), true)
 	}
 	return d, true, nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fairdraw/fairdraw/internal/obs/sentrytest"
 	"github.com/fairdraw/fairdraw/internal/telegram"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // panickyAdmin is an admin panel with a bug: every command panics.
@@ -19,8 +20,8 @@ func (panickyAdmin) HandleCommand(context.Context, *telego.Message, string) erro
 	m["boom"]++ // nil map write: a real runtime panic
 	return nil
 }
-func (panickyAdmin) HandleCallback(context.Context, *telego.CallbackQuery) error { return nil }
-func (panickyAdmin) HandleText(context.Context, *telego.Message) (bool, error)   { return false, nil }
+func (panickyAdmin) HandleCallback(context.Context, *tgui.Press) error         { return nil }
+func (panickyAdmin) HandleText(context.Context, *telego.Message) (bool, error) { return false, nil }
 
 // TestPanicInUpdateHandlerReachesSentry: a handler that panics does not take the poller down;
 // the update is retried like one that failed, and Sentry gets the panic with the user and the

@@ -16,6 +16,7 @@ import (
 	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/payment/rubles"
 	"github.com/fairdraw/fairdraw/internal/payment/yookassa"
+	"github.com/fairdraw/fairdraw/internal/telegram/tgui"
 )
 
 // A withdrawal takes the user's whole ruble balance to SBP (phone, then bank), a YooMoney wallet,
@@ -62,103 +63,102 @@ func (b *Bot) clearWithdraw(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// onWithdraw handles the withdraw buttons.
-func (b *Bot) onWithdraw(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID int) error {
-	l := lang(&cb.From)
-	if b.rubles == nil {
-		return b.answer(ctx, cb, i18n.T(l, "pay.rub_disabled"), true)
+// withdrawStep wraps a withdraw button: rubles must be accepted and the user must have some to
+// withdraw; h gets the whole withdrawable amount.
+func (b *Bot) withdrawStep(h func(ctx context.Context, p *tgui.Press, available int64) error) tgui.Handler {
+	return func(ctx context.Context, p *tgui.Press) error {
+		l := p.Lang()
+		if b.rubles == nil {
+			return p.Answer(ctx, i18n.T(l, "pay.rub_disabled"), true)
+		}
+		available, _, err := b.rubles.Balance(ctx, p.From.ID)
+		if err != nil {
+			return err
+		}
+		if available <= 0 {
+			return p.Answer(ctx, i18n.T(l, "rub.payout_err_balance"), true)
+		}
+		return h(ctx, p, available)
 	}
-	available, _, err := b.rubles.Balance(ctx, cb.From.ID)
+}
+
+// onWithdrawMenu offers the ways to withdraw.
+func (b *Bot) onWithdrawMenu(ctx context.Context, p *tgui.Press, available int64) error {
+	l := p.Lang()
+	kb := tgui.Rows(
+		tgui.Row(tgui.Button(i18n.T(l, "rub.withdraw_sbp"), cbWithdrawSBP)),
+		tgui.Row(tgui.Button(i18n.T(l, "rub.withdraw_wallet"), cbWithdrawWallet)),
+		tgui.Row(tgui.Button(i18n.T(l, "rub.withdraw_card"), cbWithdrawCard)),
+		backRow(l))
+	return p.Screen.Show(ctx, i18n.T(l, "rub.withdraw_choose_method", "amount", i18n.Money(l, available, "RUB")), kb)
+}
+
+// onWithdrawAsk starts an SBP or wallet withdrawal: it asks for the phone or wallet number.
+func (b *Bot) onWithdrawAsk(ctx context.Context, p *tgui.Press, _ int64) error {
+	method, key := "sbp", "rub.withdraw_ask_phone"
+	if p.Data == cbWithdrawWallet {
+		method, key = "wallet", "rub.withdraw_ask_wallet"
+	}
+	if err := b.saveWithdraw(ctx, p.From.ID, withdrawState{Method: method}); err != nil {
+		return err
+	}
+	return b.send(ctx, p.Screen.ChatID, i18n.T(p.Lang(), key), nil)
+}
+
+// onWithdrawCard gives the link to the page where the card is entered.
+func (b *Bot) onWithdrawCard(ctx context.Context, p *tgui.Press, available int64) error {
+	l := p.Lang()
+	link, err := b.rubles.CardPayoutLink(ctx, p.From.ID, available, p.From.LanguageCode)
+	if err != nil {
+		return p.Answer(ctx, rubles.PayoutErrorText(l, yookassa.PayoutBankCard, err), true)
+	}
+	kb := tgui.Rows(tgui.Row(tgui.URLButton(i18n.T(l, "rub.card_link_button"), link)), backRow(l))
+	return b.send(ctx, p.Screen.ChatID, i18n.T(l, "rub.card_note"), kb)
+}
+
+// onBank pays the whole balance out by SBP to the bank pressed, to the phone given before.
+func (b *Bot) onBank(ctx context.Context, p *tgui.Press, available int64) error {
+	st, ok, err := b.loadWithdraw(ctx, p.From.ID)
 	if err != nil {
 		return err
 	}
-	if available <= 0 {
-		return b.answer(ctx, cb, i18n.T(l, "rub.payout_err_balance"), true)
+	if !ok || st.Method != "sbp" || st.Phone == "" {
+		return tgui.ErrUnknown
 	}
-	amount := i18n.Money(l, available, "RUB")
-	sub := strings.TrimPrefix(strings.TrimPrefix(cb.Data, cbWithdraw), ":")
-	switch {
-	case sub == "":
-		kb := rows(
-			[]telego.InlineKeyboardButton{button(i18n.T(l, "rub.withdraw_sbp"), cbWithdraw+":sbp")},
-			[]telego.InlineKeyboardButton{button(i18n.T(l, "rub.withdraw_wallet"), cbWithdraw+":wallet")},
-			[]telego.InlineKeyboardButton{button(i18n.T(l, "rub.withdraw_card"), cbWithdraw+":card")},
-			backRow(l))
-		if err := b.reply(ctx, chatID, msgID, i18n.T(l, "rub.withdraw_choose_method", "amount", amount), kb); err != nil {
-			return err
-		}
-	case sub == "sbp" || sub == "wallet":
-		if err := b.saveWithdraw(ctx, cb.From.ID, withdrawState{Method: sub}); err != nil {
-			return err
-		}
-		key := "rub.withdraw_ask_phone"
-		if sub == "wallet" {
-			key = "rub.withdraw_ask_wallet"
-		}
-		if err := b.send(ctx, chatID, i18n.T(l, key), nil); err != nil {
-			return err
-		}
-	case sub == "card":
-		link, err := b.rubles.CardPayoutLink(ctx, cb.From.ID, available, cb.From.LanguageCode)
-		if err != nil {
-			return b.answer(ctx, cb, rubles.PayoutErrorText(l, yookassa.PayoutBankCard, err), true)
-		}
-		kb := rows([]telego.InlineKeyboardButton{{Text: i18n.T(l, "rub.card_link_button"), URL: link}}, backRow(l))
-		if err := b.send(ctx, chatID, i18n.T(l, "rub.card_note"), kb); err != nil {
-			return err
-		}
-	case strings.HasPrefix(sub, "banks:"):
-		page, _ := strconv.Atoi(strings.TrimPrefix(sub, "banks:"))
-		return b.showBanks(ctx, cb, chatID, msgID, page)
-	case strings.HasPrefix(sub, "bank:"):
-		st, ok, err := b.loadWithdraw(ctx, cb.From.ID)
-		if err != nil {
-			return err
-		}
-		if !ok || st.Method != "sbp" || st.Phone == "" {
-			return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-		}
-		return b.payout(ctx, &cb.From, chatID, rubles.PayoutRequest{
-			UserID: cb.From.ID, Amount: available, Method: yookassa.PayoutSBP, Phone: st.Phone,
-			BankID: strings.TrimPrefix(sub, "bank:"), RequestKey: "wd-" + cb.ID,
-		}, cb)
-	default:
-		return b.answer(ctx, cb, i18n.T(l, "error.unknown_button"), true)
-	}
-	return b.answer(ctx, cb, "", false)
+	return b.payout(ctx, &p.From, p.Screen.ChatID, rubles.PayoutRequest{
+		UserID: p.From.ID, Amount: available, Method: yookassa.PayoutSBP, Phone: st.Phone,
+		BankID: p.Text("bank"), RequestKey: "wd-" + p.ID,
+	}, p)
 }
 
 // banksPerPage keeps the keyboard well under Telegram's 100 buttons.
 const banksPerPage = 20
 
-func (b *Bot) showBanks(ctx context.Context, cb *telego.CallbackQuery, chatID int64, msgID, page int) error {
-	l := lang(&cb.From)
+// onBanks shows one page of the banks SBP can pay to.
+func (b *Bot) onBanks(ctx context.Context, p *tgui.Press, _ int64) error {
+	l := p.Lang()
 	banks, err := b.rubles.SBPBanks(ctx)
 	if err != nil {
-		_ = b.answer(ctx, cb, i18n.T(l, "error.internal"), true)
 		return err
 	}
 	pages := max((len(banks)+banksPerPage-1)/banksPerPage, 1)
-	page = min(max(page, 0), pages-1)
+	page := int(min(p.Int("page"), int64(pages-1)))
 	var kb [][]telego.InlineKeyboardButton
 	for _, bank := range banks[page*banksPerPage : min((page+1)*banksPerPage, len(banks))] {
-		kb = append(kb, []telego.InlineKeyboardButton{button(bank.Name, cbWithdraw+":bank:"+bank.BankID)})
+		kb = append(kb, tgui.Row(tgui.Button(bank.Name, tgui.Data(cbBank, bank.BankID))))
 	}
 	var nav []telego.InlineKeyboardButton
 	if page > 0 {
-		nav = append(nav, button("«", fmt.Sprintf("%s:banks:%d", cbWithdraw, page-1)))
+		nav = append(nav, tgui.Button("«", tgui.Data(cbBanks, page-1)))
 	}
 	if page < pages-1 {
-		nav = append(nav, button("»", fmt.Sprintf("%s:banks:%d", cbWithdraw, page+1)))
+		nav = append(nav, tgui.Button("»", tgui.Data(cbBanks, page+1)))
 	}
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
 	kb = append(kb, backRow(l))
-	if err := b.reply(ctx, chatID, msgID, i18n.T(l, "rub.withdraw_choose_bank"), rows(kb...)); err != nil {
-		return err
-	}
-	return b.answer(ctx, cb, "", false)
+	return p.Screen.Show(ctx, i18n.T(l, "rub.withdraw_choose_bank"), kb)
 }
 
 // withdrawText takes the phone or wallet number the user was asked for.
@@ -182,7 +182,7 @@ func (b *Bot) withdrawText(ctx context.Context, m *telego.Message) (bool, error)
 		if err := b.saveWithdraw(ctx, m.From.ID, st); err != nil {
 			return true, err
 		}
-		banks := rows([]telego.InlineKeyboardButton{button(i18n.T(l, "rub.withdraw_choose_bank"), cbWithdraw+":banks:0")})
+		banks := tgui.Rows(tgui.Row(tgui.Button(i18n.T(l, "rub.withdraw_choose_bank"), tgui.Data(cbBanks, 0))))
 		return true, b.send(ctx, m.Chat.ID, i18n.T(l, "rub.withdraw_choose_bank"), banks)
 	case "wallet":
 		available, _, err := b.rubles.Balance(ctx, m.From.ID)
@@ -198,13 +198,13 @@ func (b *Bot) withdrawText(ctx context.Context, m *telego.Message) (bool, error)
 }
 
 // payout asks for the payout and tells the user what happened.
-func (b *Bot) payout(ctx context.Context, from *telego.User, chatID int64, r rubles.PayoutRequest, cb *telego.CallbackQuery) error {
+func (b *Bot) payout(ctx context.Context, from *telego.User, chatID int64, r rubles.PayoutRequest, cb *tgui.Press) error {
 	l := lang(from)
 	p, err := b.rubles.RequestPayout(ctx, r)
 	if err != nil {
 		text := rubles.PayoutErrorText(l, r.Method, err)
 		if cb != nil {
-			return b.answer(ctx, cb, text, true)
+			return cb.Answer(ctx, text, true)
 		}
 		return b.send(ctx, chatID, text, nil)
 	}
@@ -214,9 +214,6 @@ func (b *Bot) payout(ctx context.Context, from *telego.User, chatID int64, r rub
 	dest := i18n.T(l, "rub.method."+string(r.Method))
 	if err := b.send(ctx, chatID, i18n.T(l, "rub.withdraw_requested", "amount", i18n.Money(l, p.Amount, "RUB"), "destination", dest), nil); err != nil {
 		return err
-	}
-	if cb != nil {
-		return b.answer(ctx, cb, "", false)
 	}
 	return nil
 }

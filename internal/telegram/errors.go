@@ -16,6 +16,7 @@ const (
 	descBlocked         = "Forbidden: bot was blocked by the user"
 	descDeactivated     = "Forbidden: user is deactivated"
 	descAlreadyRefunded = "CHARGE_ALREADY_REFUNDED"
+	descNotModified     = "message is not modified"
 	retryAfterPrefix    = "Too Many Requests: retry after "
 )
 
@@ -61,4 +62,12 @@ func RetryAfter(err error) (time.Duration, bool) {
 func IsChargeAlreadyRefunded(err error) bool {
 	e, ok := apiError(err)
 	return ok && e.ErrorCode == http.StatusBadRequest && strings.HasSuffix(e.Description, descAlreadyRefunded)
+}
+
+// IsNotModified reports whether err is editMessageText's 400 "message is not
+// modified": the message already shows that text and keyboard (a button
+// pressed twice), so the edit is done, not failed.
+func IsNotModified(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.ErrorCode == http.StatusBadRequest && strings.Contains(e.Description, descNotModified)
 }

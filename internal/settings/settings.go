@@ -1,4 +1,7 @@
-package admin
+// Package settings is the store of the settings an admin changes from the panel (commission
+// defaults, the daily entry limit, the digest interval, the reserve threshold, the
+// announcement): every read goes to PostgreSQL, every change is audited in its transaction.
+package settings
 
 import (
 	"context"
@@ -19,6 +22,8 @@ import (
 	"github.com/fairdraw/fairdraw/internal/raffle"
 )
 
+var q = dbq.New()
+
 // Setting keys, as stored in the settings table. Values are canonical text: integers in
 // minor units or basis points, durations in whole seconds.
 const (
@@ -28,15 +33,13 @@ const (
 	KeyDigestInterval   = "digest_interval"     // seconds between two "new participants" digests
 	KeyAnnouncement     = "announcement"        // the text the next broadcast sends
 	KeyReserveThreshold = "stars_reserve_threshold"
-	// keyBroadcastSeq numbers broadcasts, so one confirmation sends once.
-	keyBroadcastSeq = "broadcast_seq"
 )
 
-// SettingKeys are the keys an admin edits, in the order the panel lists them.
-var SettingKeys = []string{KeyCommissionXTR, KeyCommissionRUB, KeyMaxEntriesPerDay, KeyDigestInterval, KeyReserveThreshold, KeyAnnouncement}
+// Keys are the keys an admin edits, in the order the panel lists them.
+var Keys = []string{KeyCommissionXTR, KeyCommissionRUB, KeyMaxEntriesPerDay, KeyDigestInterval, KeyReserveThreshold, KeyAnnouncement}
 
-// ErrBadSetting means a value is out of its setting's range; nothing was written.
-var ErrBadSetting = errors.New("admin: bad setting")
+// ErrBad means a value is out of its setting's range; nothing was written.
+var ErrBad = errors.New("settings: bad setting")
 
 // Defaults are the values of the settings nobody has set: the configuration's.
 type Defaults struct {
@@ -50,20 +53,20 @@ type Defaults struct {
 	ReserveThreshold int64
 }
 
-// Settings reads and changes the settings an admin controls from the panel. Every read goes to
+// Store reads and changes the settings an admin controls from the panel. Every read goes to
 // the database, so a change made on one replica applies on all of them at once. It is safe for
 // concurrent use.
 //
 // Hooks for other packages: MaxEntriesPerDay and DigestInterval (raffle), ReserveThreshold
 // (ops.StarsReserve.Threshold), CommissionBP (the create dialog's default).
-type Settings struct {
+type Store struct {
 	pool     *pgxpool.Pool
 	defaults Defaults
 	now      func() time.Time
 }
 
-// NewSettings returns Settings over pool with the configuration's defaults.
-func NewSettings(pool *pgxpool.Pool, d Defaults, now func() time.Time) *Settings {
+// New returns a Store over pool with the configuration's defaults.
+func New(pool *pgxpool.Pool, d Defaults, now func() time.Time) *Store {
 	if d.MaxEntriesPerDay <= 0 {
 		d.MaxEntriesPerDay = 20
 	}
@@ -76,7 +79,7 @@ func NewSettings(pool *pgxpool.Pool, d Defaults, now func() time.Time) *Settings
 	if now == nil {
 		now = time.Now
 	}
-	return &Settings{pool: pool, defaults: d, now: now}
+	return &Store{pool: pool, defaults: d, now: now}
 }
 
 // Values are every setting in force, and which of them an admin has set.
@@ -91,10 +94,10 @@ type Values struct {
 }
 
 // Values reads every setting.
-func (s *Settings) Values(ctx context.Context) (Values, error) {
+func (s *Store) Values(ctx context.Context) (Values, error) {
 	rows, err := q.ListSettings(ctx, s.pool)
 	if err != nil {
-		return Values{}, fmt.Errorf("admin: settings: %w", err)
+		return Values{}, fmt.Errorf("settings: settings: %w", err)
 	}
 	v := Values{
 		CommissionBP:     map[string]int{"XTR": s.defaults.CommissionBP["XTR"], "RUB": s.defaults.CommissionBP["RUB"]},
@@ -124,8 +127,8 @@ func (s *Settings) Values(ctx context.Context) (Values, error) {
 	return v, nil
 }
 
-// get returns the stored value of key, or "" and false.
-func (s *Settings) get(ctx context.Context, key string) (string, bool, error) {
+// Get returns the stored value of key, or "" and false when it is a default.
+func (s *Store) Get(ctx context.Context, key string) (string, bool, error) {
 	return getSetting(ctx, s.pool, key)
 }
 
@@ -135,12 +138,12 @@ func getSetting(ctx context.Context, conn dbq.DBTX, key string) (string, bool, e
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("admin: setting %s: %w", key, err)
+		return "", false, fmt.Errorf("settings: setting %s: %w", key, err)
 	}
 	return v, true, nil
 }
 
-func (s *Settings) getInt(ctx context.Context, key string, def int64) (int64, error) {
+func (s *Store) getInt(ctx context.Context, key string, def int64) (int64, error) {
 	return getIntOn(ctx, s.pool, key, def)
 }
 
@@ -151,28 +154,28 @@ func getIntOn(ctx context.Context, conn dbq.DBTX, key string, def int64) (int64,
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return def, fmt.Errorf("admin: setting %s = %q: %w", key, v, err)
+		return def, fmt.Errorf("settings: setting %s = %q: %w", key, v, err)
 	}
 	return n, nil
 }
 
 // MaxEntriesPerDay is how many entries one user may buy per UTC day.
-func (s *Settings) MaxEntriesPerDay(ctx context.Context) (int, error) {
+func (s *Store) MaxEntriesPerDay(ctx context.Context) (int, error) {
 	n, err := s.getInt(ctx, KeyMaxEntriesPerDay, int64(s.defaults.MaxEntriesPerDay))
 	return int(n), err
 }
 
 // DigestInterval is the least time between two "new participants" digests of a draw.
-func (s *Settings) DigestInterval(ctx context.Context) (time.Duration, error) {
+func (s *Store) DigestInterval(ctx context.Context) (time.Duration, error) {
 	n, err := s.getInt(ctx, KeyDigestInterval, int64(s.defaults.DigestInterval/time.Second))
 	return time.Duration(n) * time.Second, err
 }
 
 // Limits gives package raffle the settings it applies at run time, read on the caller's
 // connection (inside the entry's transaction, so no second connection is needed).
-func (s *Settings) Limits() raffle.Limits { return settingsLimits{s} }
+func (s *Store) Limits() raffle.Limits { return settingsLimits{s} }
 
-type settingsLimits struct{ s *Settings }
+type settingsLimits struct{ s *Store }
 
 func (l settingsLimits) MaxEntriesPerDay(ctx context.Context, conn dbq.DBTX) (int, error) {
 	n, err := getIntOn(ctx, conn, KeyMaxEntriesPerDay, int64(l.s.defaults.MaxEntriesPerDay))
@@ -185,12 +188,12 @@ func (l settingsLimits) DigestInterval(ctx context.Context, conn dbq.DBTX) (time
 }
 
 // ReserveThreshold is the spare Stars below which admins are alerted.
-func (s *Settings) ReserveThreshold(ctx context.Context) (int64, error) {
+func (s *Store) ReserveThreshold(ctx context.Context) (int64, error) {
 	return s.getInt(ctx, KeyReserveThreshold, s.defaults.ReserveThreshold)
 }
 
 // CommissionBP is the default commission of a new draw in currency.
-func (s *Settings) CommissionBP(ctx context.Context, currency string) (int, error) {
+func (s *Store) CommissionBP(ctx context.Context, currency string) (int, error) {
 	n, err := s.getInt(ctx, "commission_bp:"+currency, int64(s.defaults.CommissionBP[currency]))
 	return int(n), err
 }
@@ -200,7 +203,7 @@ func Validate(key, value string) error {
 	intIn := func(lo, hi int64) error {
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || n < lo || n > hi {
-			return fmt.Errorf("%w: %s must be a whole number from %d to %d", ErrBadSetting, key, lo, hi)
+			return fmt.Errorf("%w: %s must be a whole number from %d to %d", ErrBad, key, lo, hi)
 		}
 		return nil
 	}
@@ -214,20 +217,20 @@ func Validate(key, value string) error {
 	case KeyReserveThreshold:
 		return intIn(0, 1_000_000_000)
 	case KeyAnnouncement:
-		if n := utf8.RuneCountInString(strings.TrimSpace(value)); n == 0 || n > maxAnnouncement {
-			return fmt.Errorf("%w: the announcement must have 1 to %d characters", ErrBadSetting, maxAnnouncement)
+		if n := utf8.RuneCountInString(strings.TrimSpace(value)); n == 0 || n > MaxAnnouncement {
+			return fmt.Errorf("%w: the announcement must have 1 to %d characters", ErrBad, MaxAnnouncement)
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: unknown setting %q", ErrBadSetting, key)
+	return fmt.Errorf("%w: unknown setting %q", ErrBad, key)
 }
 
-// maxAnnouncement leaves room in Telegram's 4096 characters.
-const maxAnnouncement = 3500
+// MaxAnnouncement leaves room in Telegram's 4096 characters.
+const MaxAnnouncement = 3500
 
 // Set changes key to value (canonical, see Validate) and writes a settings.set audit row with
 // the value before and after, in one transaction; changes of one key are serialised.
-func (s *Settings) Set(ctx context.Context, key, value, actor string) error {
+func (s *Store) Set(ctx context.Context, key, value, actor string) error {
 	if err := Validate(key, value); err != nil {
 		return err
 	}
@@ -236,9 +239,9 @@ func (s *Settings) Set(ctx context.Context, key, value, actor string) error {
 	})
 }
 
-func (s *Settings) set(ctx context.Context, tx pgx.Tx, key, value, actor string) error {
+func (s *Store) set(ctx context.Context, tx pgx.Tx, key, value, actor string) error {
 	if err := q.LockSettingKey(ctx, tx, key); err != nil {
-		return fmt.Errorf("admin: lock setting: %w", err)
+		return fmt.Errorf("settings: lock setting: %w", err)
 	}
 	before, err := settingState(ctx, tx, key)
 	if err != nil {
@@ -246,7 +249,7 @@ func (s *Settings) set(ctx context.Context, tx pgx.Tx, key, value, actor string)
 	}
 	now := s.now()
 	if err := q.UpsertSetting(ctx, tx, dbq.UpsertSettingParams{Key: key, Value: value, UpdatedAt: now, UpdatedBy: actor}); err != nil {
-		return fmt.Errorf("admin: write setting: %w", err)
+		return fmt.Errorf("settings: write setting: %w", err)
 	}
 	return audit.Record(ctx, tx, audit.Entry{
 		At: now, Actor: actor, Action: "settings.set", Subject: key,
@@ -255,20 +258,20 @@ func (s *Settings) set(ctx context.Context, tx pgx.Tx, key, value, actor string)
 }
 
 // Reset returns key to its default, with a settings.reset audit row.
-func (s *Settings) Reset(ctx context.Context, key, actor string) error {
-	if !slices.Contains(SettingKeys, key) {
-		return fmt.Errorf("%w: unknown setting %q", ErrBadSetting, key)
+func (s *Store) Reset(ctx context.Context, key, actor string) error {
+	if !slices.Contains(Keys, key) {
+		return fmt.Errorf("%w: unknown setting %q", ErrBad, key)
 	}
 	return db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := q.LockSettingKey(ctx, tx, key); err != nil {
-			return fmt.Errorf("admin: lock setting: %w", err)
+			return fmt.Errorf("settings: lock setting: %w", err)
 		}
 		before, err := settingState(ctx, tx, key)
 		if err != nil || before == nil {
 			return err // nothing set: nothing to reset
 		}
 		if _, err := q.DeleteSetting(ctx, tx, key); err != nil {
-			return fmt.Errorf("admin: reset setting: %w", err)
+			return fmt.Errorf("settings: reset setting: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{
 			At: s.now(), Actor: actor, Action: "settings.reset", Subject: key,
@@ -284,7 +287,7 @@ func settingState(ctx context.Context, tx pgx.Tx, key string) (any, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("admin: read setting: %w", err)
+		return nil, fmt.Errorf("settings: read setting: %w", err)
 	}
 	return map[string]any{"value": v}, nil
 }
