@@ -9,3 +9,6 @@ func (s *Service) DrawNow(ctx context.Context, id int64, sources map[string]Sour
 
 // SettleNow runs the settle step alone.
 func (s *Service) SettleNow(ctx context.Context, id int64) error { return s.settle(ctx, id) }
+
+// WithDefaults is Params.withDefaults, for tests without a database.
+func WithDefaults(p Params) Params { return p.withDefaults() }

@@ -34,20 +34,6 @@ func (PrizeDeliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// validPrize checks a draw's prize mode against its currency.
-func validPrize(mode, currency string) string {
-	switch mode {
-	case PrizeBalance:
-		return ""
-	case PrizeGift, PrizePremium:
-		if currency != "XTR" {
-			return "prize: gift and premium are for Stars draws only"
-		}
-		return ""
-	}
-	return "prize: balance, gift or premium"
-}
-
 // setPrizeMode stores a mode other than the default, in the creating transaction.
 func setPrizeMode(ctx context.Context, tx pgx.Tx, id int64, mode string) error {
 	if mode == PrizeBalance {

@@ -119,12 +119,12 @@ func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 // audit log ("cli", "admin:<id>").
 func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, error) {
 	now := s.now()
-	p, err := p.withDefaults(now)
-	if err != nil {
+	p = p.withDefaults()
+	if err := p.Validate(now); err != nil {
 		return Draw{}, err
 	}
 	var d Draw
-	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		params := dbq.InsertRaffleParams{
 			Title: p.Title, Currency: p.Currency, Fee: p.Fee, MinParticipants: int32(p.Min),
 			WinnersCount: int32(p.Winners), CommissionBp: int32(p.CommissionBP), Deadline: p.Deadline,
