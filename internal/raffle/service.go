@@ -233,11 +233,16 @@ func (s *Service) ListByStatus(ctx context.Context, statuses ...string) ([]Draw,
 	return out, nil
 }
 
-// SetPaused stops (or resumes) accepting entries of an open draw.
+// SetPaused stops (or resumes) accepting entries of an open draw. A draw already so is left
+// as it is, with no audit row: the same request made twice (an admin's press delivered again)
+// takes effect once.
 func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor string) error {
 	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusOpen {
 			return fmt.Errorf("%w: draw %d is %s", ErrWrongState, id, row.Status)
+		}
+		if row.EntriesPaused == paused {
+			return nil
 		}
 		if err := q.SetRafflePaused(ctx, tx, dbq.SetRafflePausedParams{ID: id, Paused: paused}); err != nil {
 			return fmt.Errorf("raffle: pause: %w", err)
