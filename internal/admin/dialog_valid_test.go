@@ -11,6 +11,7 @@ import (
 // deadline that passed while the summary waited sends the admin back to the deadline step
 // instead of showing the domain's English error.
 func TestDialogUsesTheDrawRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	_, first := f.press(t, a, f.say(t, a, "/admin"), "adm:new")

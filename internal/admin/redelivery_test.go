@@ -16,6 +16,7 @@ import (
 // the draw as the action left it (a pause or resume finds the draw already so and changes
 // nothing; a cancel finds it cancelled and says so).
 func TestAdminActionDeliveredTwice(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	for _, tc := range []struct {
