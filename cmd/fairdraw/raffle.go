@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -108,31 +109,42 @@ func (e *env) raffleCreate(ctx context.Context, args []string) error {
 	fee := fs.Int64("fee", 0, "entry fee in minor units: Stars, or kopecks")
 	minP := fs.Int("min", 0, "minimum participants")
 	maxP := fs.Int("max", 0, "maximum participants (0: none)")
-	winners := fs.Int("winners", 1, "number of winners")
+	winners := fs.Int("winners", raffle.DefaultWinners, "number of winners")
 	bp := fs.Int("commission-bp", 0, "commission in basis points (100 = 1%)")
-	deadline := fs.String("deadline", "24h", "a duration from now (24h) or an RFC 3339 time")
-	mode := fs.String("mode", raffle.ModeDeadline, "deadline or instant")
-	source := fs.String("source", raffle.SourceRandomOrg, "randomorg or drand")
+	deadline := fs.String("deadline", "24h", "a duration from now (24h) or an RFC 3339 time, at most a year ahead")
+	mode := fs.String("mode", raffle.DefaultMode, "deadline or instant")
+	source := fs.String("source", raffle.DefaultSource, "randomorg or drand")
 	title := fs.String("title", "", "title shown to users (default: Розыгрыш)")
-	perUser := fs.Int("max-per-user", 1, "entries one user may buy in this draw")
-	prizeMode := fs.String("prize", raffle.PrizeBalance, "how a Stars draw pays its winners: balance, gift (the most valuable Telegram gift the prize covers) or premium")
+	perUser := fs.Int("max-per-user", raffle.DefaultMaxEntriesPerUser, "entries one user may buy in this draw")
+	prizeMode := fs.String("prize", raffle.DefaultPrize, "how a Stars draw pays its winners: balance, gift (the most valuable Telegram gift the prize covers) or premium")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: raffle create: unexpected %q", errUsage, fs.Arg(0))
 	}
-	when, err := parseDeadline(*deadline, time.Now())
+	now := time.Now()
+	when, err := parseDeadline(*deadline, now)
 	if err != nil {
 		return fmt.Errorf("%w: raffle create: --deadline: %v", errUsage, err)
 	}
 	if *title == "" {
 		*title = "Розыгрыш"
 	}
+	// Every flag is given a value (its default or the typed one), so Validate sees what was
+	// typed: --winners 0 is refused, not read as "the default".
+	p := raffle.Params{
+		Title: *title, Currency: *currency, Fee: *fee, Min: *minP, Max: *maxP, Winners: *winners,
+		CommissionBP: *bp, Deadline: when, Mode: *mode, Source: *source, MaxEntriesPerUser: *perUser, Prize: *prizeMode,
+	}
+	// The flags first: a mistake in them is reported as such, before what the environment lacks.
+	if err := p.Validate(now); err != nil {
+		return fmt.Errorf("%w: raffle create: %s", errUsage, flagProblems(err))
+	}
 	if *source == raffle.SourceRandomOrg && e.cfg.RandomOrgAPIKey == "" {
 		return fmt.Errorf("%w: raffle create: --source randomorg needs RANDOM_ORG_API_KEY (or use --source drand)", errUsage)
 	}
-	if *currency != "" && !e.cfg.Accepts(*currency) {
+	if !e.cfg.Accepts(*currency) {
 		return fmt.Errorf("%w: raffle create: --currency %s is not in CURRENCIES", errUsage, *currency)
 	}
 	svc, pool, err := e.draws(ctx)
@@ -140,17 +152,27 @@ func (e *env) raffleCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	d, err := svc.Create(ctx, raffle.Params{
-		Title: *title, Currency: *currency, Fee: *fee, Min: *minP, Max: *maxP, Winners: *winners,
-		CommissionBP: *bp, Deadline: when, Mode: *mode, Source: *source, MaxEntriesPerUser: *perUser, Prize: *prizeMode,
-	}, "cli")
+	d, err := svc.Create(ctx, p, "cli")
 	if errors.Is(err, raffle.ErrInvalid) {
-		return fmt.Errorf("%w: raffle create: %v", errUsage, err)
+		return fmt.Errorf("%w: raffle create: %s", errUsage, flagProblems(err))
 	}
 	if err != nil {
 		return err
 	}
 	return writeJSON(e.stdout, d)
+}
+
+// flagProblems names each invalid field of a draw by its flag: "--max: ...; --winners: ...".
+func flagProblems(err error) string {
+	bad, ok := errors.AsType[raffle.InvalidParams](err)
+	if !ok {
+		return err.Error()
+	}
+	parts := make([]string, len(bad))
+	for i, f := range bad {
+		parts[i] = "--" + f.Error()
+	}
+	return strings.Join(parts, "; ")
 }
 
 func parseDeadline(s string, now time.Time) (time.Time, error) {

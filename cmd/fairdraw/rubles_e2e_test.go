@@ -44,7 +44,19 @@ func TestRubleDrawThroughServe(t *testing.T) {
 		// The fake notifies from this machine; in production these are YooKassa's ranges.
 		"YOOKASSA_TRUSTED_IPS": "127.0.0.1/32,::1/128",
 	}
-	serveLog, _ := os.Create("/tmp/rubles-e2e.log")
+	// serve's log, kept when the test fails.
+	serveLog, err := os.CreateTemp("", "rubles-e2e-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		serveLog.Close()
+		if t.Failed() {
+			t.Logf("serve's log: %s", serveLog.Name())
+		} else {
+			os.Remove(serveLog.Name())
+		}
+	})
 	startServe(t, env, serveLog)
 
 	code, out, errOut := runCmd(t, t.Context(), env, "raffle", "create", "--currency", "RUB", "--fee", "10000", "--min", "2",
@@ -67,9 +79,7 @@ func TestRubleDrawThroughServe(t *testing.T) {
 		if _, err := tg.PressButton(u, card, pay); err != nil {
 			t.Fatalf("pay button: %v (%+v)", err, card)
 		}
-		newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool {
-			return m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 && strings.HasPrefix(m.ReplyMarkup.InlineKeyboard[0][0].URL, "http")
-		})
+		newestBotMessage(t, tg, u.ID, func(m telegramtest.Message) bool { return hasLink(m, yookassatest.CheckoutPath) })
 	}
 	// Both pay on YooKassa's page; the notifications (each delivered twice) make the entries.
 	waitUntil(t, "two payments", func() bool { return len(yk.PaymentIDs()) == 2 })
@@ -108,12 +118,13 @@ func TestRubleDrawThroughServe(t *testing.T) {
 			t.Fatalf("press %s: %v (%+v)", data, err, m)
 		}
 	}
-	// The result arrives through the send queue; let it land first, so the balance screen is the
-	// latest message when its buttons are pressed.
 	waitUntil(t, "the winner told", func() bool { return anyText(tg, w.ID, "Поздравляем", "Congratulations") })
-	n := len(tg.Messages(w.ID))
-	tg.SendText(w, "/balance")
-	waitUntil(t, "balance", func() bool { return anyText(tg, w.ID, "180 ₽") && len(tg.Messages(w.ID)) >= n+2 })
+	sent := tg.SendText(w, "/balance")
+	// The balance screen: the reply to /balance that shows the prize and offers to withdraw it.
+	newestBotMessage(t, tg, w.ID, func(m telegramtest.Message) bool {
+		_, ok := m.Button("wd")
+		return ok && m.MessageID > sent.MessageID && strings.Contains(m.Text, "180 ₽")
+	})
 	press("wd")
 	waitUntil(t, "methods", func() bool { return anyText(tg, w.ID, "Куда отправить") })
 	press("wd:wallet")
@@ -147,4 +158,19 @@ func TestRubleDrawThroughServe(t *testing.T) {
 	if v := tg.Violations(); len(v) > 0 {
 		t.Fatalf("Bot API spec violations: %v", v)
 	}
+}
+
+// hasLink reports whether m has a button opening a URL that contains part.
+func hasLink(m telegramtest.Message, part string) bool {
+	if m.ReplyMarkup == nil {
+		return false
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if strings.Contains(b.URL, part) {
+				return true
+			}
+		}
+	}
+	return false
 }

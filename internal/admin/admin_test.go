@@ -27,6 +27,7 @@ import (
 // and a restart of the whole process in the middle: the new process continues the dialog from
 // Redis, buttons sent by the old one included.
 func TestCreateDrawThroughDialog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	menu := f.say(t, a, "/admin")
@@ -135,6 +136,7 @@ func TestCreateDrawThroughDialog(t *testing.T) {
 // TestCancelledDialogCreatesNothing: cancel at a step, and back from the first step, leave
 // the panel and create nothing.
 func TestCancelledDialogCreatesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	for _, tc := range []struct {
@@ -168,6 +170,7 @@ func TestCancelledDialogCreatesNothing(t *testing.T) {
 // TestNonAdminChangesNothing: /admin from someone else shows the ordinary menu, and forged
 // panel buttons change nothing; every attempt is in the audit log.
 func TestNonAdminChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	d := f.createDraw(t, nil)
 	u := user(7)
@@ -242,6 +245,7 @@ func TestNonAdminChangesNothing(t *testing.T) {
 // TestDrawActionsFromPanel: stop entries, force the draw, cancel with refunds, each after a
 // confirmation step, and a forced draw below its minimum refused.
 func TestDrawActionsFromPanel(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	for i, tc := range []struct {
@@ -331,6 +335,7 @@ func TestDrawActionsFromPanel(t *testing.T) {
 // TestParticipantsAndCSV: the paginated list and the CSV document list exactly the entries,
 // in entry order, with how each was paid.
 func TestParticipantsAndCSV(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	d := f.createDraw(t, func(p *raffle.Params) { p.Min = 1 })
@@ -408,6 +413,7 @@ SELECT e.seq::text, e.code, e.telegram_id::text, u.username, u.first_name, p.pro
 // entries in order, leaves closed draws alone; the banned user cannot enter, not even with an
 // invoice issued before the ban; the ban can be lifted.
 func TestBanRefundsAndRefusesEntry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	banned, other, third := user(501), user(502), user(503)
@@ -526,6 +532,7 @@ func TestBanRefundsAndRefusesEntry(t *testing.T) {
 // TestDailyLimitRefusedAtPreCheckout: two invoices taken while under the limit; the payment
 // that would go over it is refused at pre-checkout, with the reason, and nothing is charged.
 func TestDailyLimitRefusedAtPreCheckout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{maxPerDay: 1})
 	u := user(61)
 	d1, d2 := f.createDraw(t, nil), f.createDraw(t, nil)
@@ -551,6 +558,7 @@ func TestDailyLimitRefusedAtPreCheckout(t *testing.T) {
 // reset; both changes audited with before and after; the create dialog offers the new
 // default commission.
 func TestSettingsFromPanel(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	f.say(t, a, "/admin")
@@ -625,6 +633,7 @@ func TestSettingsFromPanel(t *testing.T) {
 // TestBroadcastToObservers: the announcement goes to every observer through the notification
 // queue once per confirmation, even when the confirmation is pressed twice.
 func TestBroadcastToObservers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	for _, id := range []int64{601, 602, 603} {
@@ -696,6 +705,7 @@ func TestBroadcastToObservers(t *testing.T) {
 // the failed ones and their reasons, refunds and commission; the reserve screen shows the
 // bot's real Stars against what users hold.
 func TestPayoutStatisticsAndReserve(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	d := f.createDraw(t, func(p *raffle.Params) { p.CommissionBP = 1000 })
@@ -728,6 +738,7 @@ VALUES (777, 50000, 'sbp', '79001234567', '100000000111', 'po-1', 'canceled', 'p
 
 // TestFloodLimit: a user over the flood limit is ignored until the window ends; others are not.
 func TestFloodLimit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{floodLimit: 3})
 	u, v := user(91), user(92)
 	for range 5 {
@@ -747,6 +758,7 @@ func TestFloodLimit(t *testing.T) {
 // TestDialogStore: versions make every save a compare-and-set; a deleted dialog's versions are
 // never issued again; dialogs expire.
 func TestDialogStore(t *testing.T) {
+	t.Parallel()
 	rdb := newRedis(t)
 	defer rdb.Close()
 	prefix := newPrefix(t)
@@ -806,6 +818,7 @@ func TestDialogStore(t *testing.T) {
 // TestAuditLogIsAppendOnly: audit rows cannot be updated, deleted or truncated away, even by
 // hand.
 func TestAuditLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	f.createDraw(t, nil)
 	before := f.rt.Count(t, "SELECT count(*) FROM audit_log WHERE actor = 'cli'")

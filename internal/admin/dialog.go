@@ -85,15 +85,17 @@ const (
 	opOK     = "ok"     // confirm
 )
 
-// Limits of a draw as the dialog asks them (raffle.Params checks the same when creating).
+// Limits of a draw as the dialog asks them: the domain's, which raffle.Params.Validate checks
+// again when the draw is created. The dialog adds a minute's margin to the deadline, for the
+// time it takes to confirm.
 const (
-	maxFeeXTR   = 100_000
-	minFeeRUB   = 100        // kopecks
-	maxFeeRUB   = 100_000_00 // kopecks
-	maxMin      = 1_000_000  // participants
-	maxDeadline = 365 * 24 * time.Hour
+	maxFeeXTR   = raffle.MaxFeeXTR
+	minFeeRUB   = raffle.MinFeeRUB
+	maxFeeRUB   = raffle.MaxFeeRUB
+	maxMin      = raffle.MaxParticipants
+	maxDeadline = raffle.MaxDeadlineAhead
 	minDeadline = time.Minute
-	maxTitle    = 100
+	maxTitle    = raffle.MaxTitleLen
 	maxReason   = 200
 )
 
@@ -310,6 +312,9 @@ func (p *Panel) parseStep(ctx context.Context, s *screen, step, in string, draft
 		if n == 0 || n > maxTitle || strings.HasPrefix(in, "/") {
 			return s.t("admin.err_title", "max", maxTitle), nil
 		}
+		if raffle.TitleProblem(in) != "" {
+			return s.t("admin.err_title_chars"), nil
+		}
 		draft.Title = in
 	case stepCurrency:
 		cur := strings.ToUpper(in)
@@ -317,7 +322,7 @@ func (p *Panel) parseStep(ctx context.Context, s *screen, step, in string, draft
 			return s.t("admin.err_currency", "list", strings.Join(p.currencies, ", ")), nil
 		}
 		if cur != draft.Currency {
-			draft.Fee, draft.CommissionBP = 0, nil // other units, other default
+			draft.Fee, draft.CommissionBP, draft.Prize = 0, nil, "" // other units, other default; gifts are for Stars
 		}
 		draft.Currency = cur
 	case stepFee:
@@ -571,13 +576,57 @@ func (p *Panel) confirmCreate(ctx context.Context, s *screen, d Dialog) error {
 		if serr != nil {
 			return errors.Join(err, serr)
 		}
-		if !errors.Is(err, raffle.ErrInvalid) {
+		bad, ok := errors.AsType[raffle.InvalidParams](err)
+		if !ok {
 			return err
 		}
-		return p.showStep(ctx, s, restored, s.t("admin.create_failed", "error", err.Error()))
+		// The domain refused the draft (its deadline passed while it waited): back to the
+		// step that asks the first field refused.
+		step, problem := refusedStep(s, dr, bad[0])
+		if step != restored.Step {
+			restored.Step = step
+			if restored, err = p.dialogs.Save(context.WithoutCancel(ctx), s.from.ID, restored); err != nil {
+				return err
+			}
+		}
+		if err := p.showStep(ctx, s, restored, problem); err != nil {
+			return err
+		}
+		return s.answer(ctx, problem, alert)
 	}
 	p.logger.Info("draw created from the panel", "draw_id", draw.ID, "admin_id", s.from.ID)
 	return p.showDraw(ctx, s, draw.ID, s.t("admin.created", "id", draw.ID))
+}
+
+// refusedStep is the step of the create dialog that asks the field the domain refused, and
+// what is wrong with it in the admin's language.
+func refusedStep(s *screen, dr Draft, f raffle.FieldError) (step, problem string) {
+	switch f.Field {
+	case raffle.FieldTitle:
+		return stepTitle, s.t("admin.err_title", "max", maxTitle)
+	case raffle.FieldCurrency:
+		return stepCurrency, s.t("admin.err_currency", "list", strings.Join(s.p.currencies, ", "))
+	case raffle.FieldFee:
+		if dr.Currency == "RUB" {
+			return stepFee, s.t("admin.err_fee_rub", "min", i18n.Money(s.lang(), minFeeRUB, "RUB"), "max", i18n.Money(s.lang(), maxFeeRUB, "RUB"))
+		}
+		return stepFee, s.t("admin.err_fee_xtr", "max", maxFeeXTR)
+	case raffle.FieldMin:
+		return stepMin, s.t("admin.err_min", "max", maxMin)
+	case raffle.FieldMax:
+		return stepMax, s.t("admin.err_max", "min", dr.Min, "max", maxMin)
+	case raffle.FieldWinners:
+		return stepWinners, s.t("admin.err_winners", "min", dr.Min)
+	case raffle.FieldCommissionBP:
+		return stepCommission, s.t("admin.err_commission")
+	case raffle.FieldDeadline:
+		return stepDeadline, s.t("admin.err_deadline_passed")
+	case raffle.FieldMode:
+		return stepMode, s.t("admin.use_buttons")
+	case raffle.FieldSource:
+		return stepSource, s.t("admin.use_buttons")
+	}
+	return stepConfirm, s.t("admin.create_failed", "error", f.Error())
 }
 
 // parseFixed reads a non-negative decimal with at most decimals digits after the point (a

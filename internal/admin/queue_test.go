@@ -20,6 +20,7 @@ import (
 // details; "returned by hand" asks for a note (a too long one is asked again), then gives the
 // money back to the winner's balance, audited with the admin and the note; the queue is empty.
 func TestQueueOfMoneyThatNeedsAPerson(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{rubles: true})
 	const winner = 4242
 	err := db.InTx(t.Context(), f.rt.Pool, func(tx pgx.Tx) error {

@@ -18,6 +18,7 @@ import (
 // reserve up by paying the bot's invoice, and the gift goes. Nothing is lost, every movement is
 // audited, and the ledger reconciles with Telegram.
 func TestTopUpReleasesAWaitingClaim(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	rose := telegramtest.NewGift("5168103777563050263", "🌹", 50, 0)
@@ -93,6 +94,7 @@ func TestTopUpReleasesAWaitingClaim(t *testing.T) {
 // TestTopUpInvoiceRefusals: a forwarded top-up invoice paid by someone who is not its admin is
 // refused before any money moves.
 func TestTopUpInvoiceRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, options{})
 	a := organiser
 	f.say(t, a, "/admin")

@@ -159,6 +159,7 @@ func (f *fixture) pay(t *testing.T, u telegramtest.User, inv telegramtest.Messag
 }
 
 func TestStartShowsMenu(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for i, tc := range []struct {
 		name, lang, want string
@@ -179,6 +180,7 @@ func TestStartShowsMenu(t *testing.T) {
 }
 
 func TestEveryCommandAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, nil)
 	u := user(7)
@@ -217,6 +219,7 @@ func TestEveryCommandAnswers(t *testing.T) {
 // TestStarsEntryEndToEnd: invoice, approved pre-checkout, exactly one entry and one ledger
 // transaction; the same successful_payment again changes nothing.
 func TestStarsEntryEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, nil)
 	u := user(42)
@@ -271,6 +274,7 @@ func TestStarsEntryEndToEnd(t *testing.T) {
 // TestPaymentForClosedDrawIsRefunded: pre-checkout passes, the draw closes before the payment
 // arrives; the payment is refunded through refundStarPayment and the user told why.
 func TestPaymentForClosedDrawIsRefunded(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, func(p *raffle.Params) { p.Min = 1 })
 	u := user(43)
@@ -312,6 +316,7 @@ func TestPaymentForClosedDrawIsRefunded(t *testing.T) {
 }
 
 func TestPreCheckoutRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, func(p *raffle.Params) { p.Min, p.Max = 1, 1 })
 	a, b := user(50), user(51)
@@ -359,6 +364,7 @@ func TestPreCheckoutRefusals(t *testing.T) {
 }
 
 func TestDailyLimitAtPreCheckout(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t, telegramtest.Config{})
 	api, _ := telegram.NewBot(tg.Token(), tg.URL(), tg.Client(), nil)
 	rt := raffletest.Setup(t, raffletest.Options{MaxEntriesPerDay: 1})
@@ -384,6 +390,7 @@ func TestDailyLimitAtPreCheckout(t *testing.T) {
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, nil)
 	u := user(70)
@@ -431,6 +438,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 }
 
 func TestWebhookSecret(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	h := f.bot.WebhookHandler("s3cret")
 	for _, tc := range []struct {
@@ -458,6 +466,7 @@ func TestWebhookSecret(t *testing.T) {
 // TestRaceTwoHundredPayersForFifty: 200 users pass pre-checkout, then pay at once for a draw with
 // max 50: exactly 50 entries, 150 refunds, and nobody's Stars unaccounted for.
 func TestRaceTwoHundredPayersForFifty(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long")
 	}
@@ -503,6 +512,7 @@ func TestRaceTwoHundredPayersForFifty(t *testing.T) {
 }
 
 func TestPayFromBalance(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.createDraw(t, nil)
 	u := user(90)

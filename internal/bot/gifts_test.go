@@ -105,6 +105,7 @@ func (f *fixture) openBalance(t *testing.T, u telegramtest.User) telegramtest.Me
 }
 
 func TestRedeemAGiftFromTheBalance(t *testing.T) {
+	t.Parallel()
 	f := newGiftFixture(t)
 	u := user(91)
 	f.credit(t, u, 85)
@@ -148,6 +149,7 @@ func TestRedeemAGiftFromTheBalance(t *testing.T) {
 // TestForgedAndStaleGiftButtons: buttons a client could forge or keep from long ago are refused
 // in words, and nothing moves.
 func TestForgedAndStaleGiftButtons(t *testing.T) {
+	t.Parallel()
 	f := newGiftFixture(t)
 	alice, mallory := user(92), user(93)
 	f.credit(t, alice, 85)

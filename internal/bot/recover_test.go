@@ -27,6 +27,7 @@ func (panickyAdmin) HandleText(context.Context, *telego.Message) (bool, error) {
 // the update is retried like one that failed, and Sentry gets the panic with the user and the
 // update.
 func TestPanicInUpdateHandlerReachesSentry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	logger, tr := sentrytest.Init(t, f.rt.Logger)
 	api, err := telegram.NewBot(f.tg.Token(), f.tg.URL(), f.tg.Client(), nil)

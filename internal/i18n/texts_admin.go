@@ -67,6 +67,10 @@ var adminTexts = map[string]map[string]string{
 		"admin.create_failed":  "Розыгрыш не создан: {error}",
 		"admin.created":        "✅ Розыгрыш #{id} создан и открыт.",
 
+		// Shared draw validation (raffle.Params) refusing a title or a draft at confirmation.
+		"admin.err_title_chars":     "В названии не должно быть переводов строки, управляющих символов и незакрытых знаков направления текста.",
+		"admin.err_deadline_passed": "Срок прошёл, пока розыгрыш ждал подтверждения. Укажите новый.",
+
 		"admin.open_header":  "Текущие розыгрыши:",
 		"admin.open_none":    "Открытых розыгрышей нет.",
 		"admin.open_item":    "#{id} «{title}» — {status}; {participants}, фонд {pool}, до итога: {left}",
@@ -245,6 +249,10 @@ var adminTexts = map[string]map[string]string{
 		"admin.create_ok":      "✅ Create and open",
 		"admin.create_failed":  "The draw was not created: {error}",
 		"admin.created":        "✅ Draw #{id} is created and open.",
+
+		// Shared draw validation (raffle.Params) refusing a title or a draft at confirmation.
+		"admin.err_title_chars":     "The title must not contain line breaks, control characters or unclosed text direction marks.",
+		"admin.err_deadline_passed": "The deadline passed while the draw waited for confirmation. Give a new one.",
 
 		"admin.open_header":  "Current draws:",
 		"admin.open_none":    "There are no open draws.",

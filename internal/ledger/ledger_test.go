@@ -41,6 +41,7 @@ func mustBalance(t *testing.T, tx pgx.Tx, code string) int64 {
 }
 
 func TestPostMovesMoney(t *testing.T) {
+	t.Parallel()
 	tx := dbtest.NewTx(t)
 	ctx := t.Context()
 	alice := ledger.UserAccount(1, ledger.XTR)
@@ -68,6 +69,7 @@ func TestPostMovesMoney(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	tx := dbtest.NewTx(t)
 	ctx := t.Context()
 	tr := ledger.Transfer("tg:charge:abc", "entry", ledger.TelegramClearing, ledger.PoolAccount(1, ledger.XTR), 10)
@@ -111,6 +113,7 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestInvalidTransactionsRejectedInGo(t *testing.T) {
+	t.Parallel()
 	tx := dbtest.NewTx(t)
 	for _, tc := range []struct {
 		name string
@@ -138,6 +141,7 @@ func TestInvalidTransactionsRejectedInGo(t *testing.T) {
 }
 
 func TestPostMergesPostingsToOneAccount(t *testing.T) {
+	t.Parallel()
 	tx := dbtest.NewTx(t)
 	fund(t, tx, ledger.PoolAccount(3, ledger.XTR), 100)
 	// Two prizes to the same winner in one settlement.
@@ -154,6 +158,7 @@ func TestPostMergesPostingsToOneAccount(t *testing.T) {
 
 // TestDatabaseEnforcesInvariants goes around the Go API with raw SQL: PostgreSQL itself must refuse.
 func TestDatabaseEnforcesInvariants(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.NewDB(t)
 	ctx := t.Context()
 	// Seed: clearing -100, alice +100, in one committed transaction.
@@ -227,6 +232,7 @@ func TestDatabaseEnforcesInvariants(t *testing.T) {
 
 // TestCheckFindsTampering disables the guards as a superuser would and shows Check notices.
 func TestCheckFindsTampering(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.NewDB(t)
 	ctx := t.Context()
 	err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
@@ -254,6 +260,7 @@ func TestCheckFindsTampering(t *testing.T) {
 // TestConcurrentTransfers: 8 writers x 500 random transfers among 20 accounts; no deadlock or
 // serialization error reaches a caller, and the totals are exact.
 func TestConcurrentTransfers(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.NewDB(t)
 	ctx := t.Context()
 	const accounts, writers, perWriter, seed = 20, 8, 500, 1000

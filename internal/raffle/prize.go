@@ -8,7 +8,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
-	"github.com/fairdraw/fairdraw/internal/ledger"
 )
 
 // How a Stars draw pays its winners (Params.Prize, fixed at creation). The draw credits every
@@ -33,20 +32,6 @@ func (PrizeDeliveryArgs) Kind() string { return "prize_delivery" }
 // InsertOpts keeps one delivery per draw.
 func (PrizeDeliveryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-// validPrize checks a draw's prize mode against its currency.
-func validPrize(mode, currency string) string {
-	switch mode {
-	case PrizeBalance:
-		return ""
-	case PrizeGift, PrizePremium:
-		if currency != ledger.XTR {
-			return "prize: gift and premium are for Stars draws only"
-		}
-		return ""
-	}
-	return "prize: balance, gift or premium"
 }
 
 // setPrizeMode stores a mode other than the default, in the creating transaction.

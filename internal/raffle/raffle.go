@@ -13,10 +13,7 @@ package raffle
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 )
@@ -150,98 +147,4 @@ func fromRow(r dbq.Raffle) Draw {
 		d.DrandRound = uint64(r.DrandRound.Int64)
 	}
 	return d
-}
-
-// Params are what a new draw needs. Zero values take the documented defaults.
-type Params struct {
-	Title    string
-	Currency string // XTR or RUB
-	Fee      int64  // minor units, > 0
-	Min      int    // minimum participants, >= Winners
-	Max      int    // 0: no maximum
-	// Winners is k, the number of winners. Default 1.
-	Winners      int
-	CommissionBP int       // 0..10000
-	Deadline     time.Time // in the future
-	// Mode is deadline (draw at the deadline) or instant (draw once Min is reached). Default deadline.
-	Mode string
-	// Source is randomorg or drand. Default randomorg.
-	Source string
-	// MaxEntriesPerUser defaults to 1.
-	MaxEntriesPerUser int
-	// CreatedBy is the admin's Telegram id, 0 when created from the command line.
-	CreatedBy int64
-	// Prize is how a Stars draw pays its winners: PrizeBalance (default), PrizeGift or PrizePremium.
-	Prize string
-}
-
-// withDefaults fills defaults and validates p against now.
-func (p Params) withDefaults(now time.Time) (Params, error) {
-	if p.Winners == 0 {
-		p.Winners = 1
-	}
-	if p.Mode == "" {
-		p.Mode = ModeDeadline
-	}
-	if p.Prize == "" {
-		p.Prize = PrizeBalance
-	}
-	if p.Source == "" {
-		p.Source = SourceRandomOrg
-	}
-	if p.MaxEntriesPerUser == 0 {
-		p.MaxEntriesPerUser = 1
-	}
-	p.Title = strings.TrimSpace(p.Title)
-	var problems []string
-	switch {
-	case p.Title == "":
-		problems = append(problems, "title: required")
-	case utf8.RuneCountInString(p.Title) > 100:
-		problems = append(problems, "title: at most 100 characters")
-	}
-	if p.Currency != "XTR" && p.Currency != "RUB" {
-		problems = append(problems, "currency: XTR or RUB")
-	}
-	switch {
-	case p.Fee <= 0:
-		problems = append(problems, "fee: must be positive (minor units: Stars or kopecks)")
-	case p.Currency == "XTR" && p.Fee > 100000:
-		problems = append(problems, "fee: at most 100000 Stars")
-	case p.Currency == "RUB" && p.Fee < 100:
-		problems = append(problems, "fee: at least 100 kopecks (1 ruble)")
-	case p.Currency == "RUB" && p.Fee > 100_000_00:
-		problems = append(problems, "fee: at most 100000 rubles")
-	}
-	if p.Min < 1 || p.Min > 1_000_000 {
-		problems = append(problems, "min: between 1 and 1000000")
-	}
-	if p.Max != 0 && p.Max < p.Min {
-		problems = append(problems, "max: must be at least min")
-	}
-	if p.Winners < 1 || p.Winners > p.Min {
-		problems = append(problems, "winners: between 1 and min")
-	}
-	if p.CommissionBP < 0 || p.CommissionBP > 10000 {
-		problems = append(problems, "commission-bp: between 0 and 10000")
-	}
-	if !p.Deadline.After(now) {
-		problems = append(problems, "deadline: must be in the future")
-	}
-	if p.Mode != ModeDeadline && p.Mode != ModeInstant {
-		problems = append(problems, "mode: deadline or instant")
-	}
-	if p.Source != SourceRandomOrg && p.Source != SourceDrand {
-		problems = append(problems, "source: randomorg or drand")
-	}
-	if p.MaxEntriesPerUser < 1 {
-		problems = append(problems, "max entries per user: at least 1")
-	}
-	if problem := validPrize(p.Prize, p.Currency); problem != "" {
-		problems = append(problems, problem)
-	}
-	if len(problems) > 0 {
-		return p, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
-	}
-	return p, nil
 }

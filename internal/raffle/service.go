@@ -129,42 +129,48 @@ func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 // audit log ("cli", "admin:<id>").
 func (s *Service) Create(ctx context.Context, p Params, actor string) (Draw, error) {
 	now := s.now()
-	p, err := p.withDefaults(now)
-	if err != nil {
-		return Draw{}, err
-	}
 	var d Draw
-	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		params := dbq.InsertRaffleParams{
-			Title: p.Title, Currency: p.Currency, Fee: p.Fee, MinParticipants: int32(p.Min),
-			WinnersCount: int32(p.Winners), CommissionBp: int32(p.CommissionBP), Deadline: p.Deadline,
-			CloseMode: p.Mode, Source: p.Source, MaxEntriesPerUser: int32(p.MaxEntriesPerUser),
-			Status: StatusOpen, CreatedAt: now, OpenedAt: &now,
-		}
-		if p.Max > 0 {
-			params.MaxParticipants = pgtype.Int4{Int32: int32(p.Max), Valid: true}
-		}
-		if p.CreatedBy != 0 {
-			params.CreatedBy = pgtype.Int8{Int64: p.CreatedBy, Valid: true}
-		}
-		row, err := q.InsertRaffle(ctx, tx, params)
-		if err != nil {
-			return fmt.Errorf("raffle: insert: %w", err)
-		}
-		if err := setPrizeMode(ctx, tx, row.ID, p.Prize); err != nil {
-			return err
-		}
-		row.PrizeMode = p.Prize
-		d = fromRow(row)
-		if err := audit.Record(ctx, tx, audit.Entry{
-			At: s.now(), Actor: actor, Action: "raffle.create", DrawID: d.ID,
-			After: d,
-		}); err != nil {
-			return err
-		}
-		return s.scheduleOpen(ctx, tx, d)
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		d, err = s.create(ctx, tx, now, p, actor)
+		return err
 	})
 	return d, err
+}
+
+// create is Create inside the caller's transaction tx.
+func (s *Service) create(ctx context.Context, tx pgx.Tx, now time.Time, p Params, actor string) (Draw, error) {
+	p = p.withDefaults()
+	if err := p.Validate(now); err != nil {
+		return Draw{}, err
+	}
+	params := dbq.InsertRaffleParams{
+		Title: p.Title, Currency: p.Currency, Fee: p.Fee, MinParticipants: int32(p.Min),
+		WinnersCount: int32(p.Winners), CommissionBp: int32(p.CommissionBP), Deadline: p.Deadline,
+		CloseMode: p.Mode, Source: p.Source, MaxEntriesPerUser: int32(p.MaxEntriesPerUser),
+		Status: StatusOpen, CreatedAt: now, OpenedAt: &now,
+	}
+	if p.Max > 0 {
+		params.MaxParticipants = pgtype.Int4{Int32: int32(p.Max), Valid: true}
+	}
+	if p.CreatedBy != 0 {
+		params.CreatedBy = pgtype.Int8{Int64: p.CreatedBy, Valid: true}
+	}
+	row, err := q.InsertRaffle(ctx, tx, params)
+	if err != nil {
+		return Draw{}, fmt.Errorf("raffle: insert: %w", err)
+	}
+	if err := setPrizeMode(ctx, tx, row.ID, p.Prize); err != nil {
+		return Draw{}, err
+	}
+	row.PrizeMode = p.Prize
+	d := fromRow(row)
+	if err := audit.Record(ctx, tx, audit.Entry{At: s.now(), Actor: actor, Action: "raffle.create", DrawID: d.ID, After: d}); err != nil {
+		return Draw{}, err
+	}
+	if err := s.scheduleOpen(ctx, tx, d); err != nil {
+		return Draw{}, err
+	}
+	return d, nil
 }
 
 // scheduleOpen inserts the jobs of a draw that has just opened.
@@ -246,11 +252,16 @@ func (s *Service) ListByStatus(ctx context.Context, statuses ...string) ([]Draw,
 	return out, nil
 }
 
-// SetPaused stops (or resumes) accepting entries of an open draw.
+// SetPaused stops (or resumes) accepting entries of an open draw. A draw already so is left
+// as it is, with no audit row: the same request made twice (an admin's press delivered again)
+// takes effect once.
 func (s *Service) SetPaused(ctx context.Context, id int64, paused bool, actor string) error {
 	return s.withLockedDraw(ctx, id, func(tx pgx.Tx, row dbq.Raffle) error {
 		if row.Status != StatusOpen {
 			return fmt.Errorf("%w: draw %d is %s", ErrWrongState, id, row.Status)
+		}
+		if row.EntriesPaused == paused {
+			return nil
 		}
 		if err := q.SetRafflePaused(ctx, tx, dbq.SetRafflePausedParams{ID: id, Paused: paused}); err != nil {
 			return fmt.Errorf("raffle: pause: %w", err)
