@@ -3,9 +3,8 @@ package telegram_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+// TestMain drops the shared test database and checks for leaked goroutines (dbtest.Main).
+func TestMain(m *testing.M) { dbtest.Main(m) }

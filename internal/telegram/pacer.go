@@ -69,7 +69,9 @@ type DeferredCall struct {
 // A reply takes its slot ahead of bulk messages; if Telegram still answers 429 it waits
 // retry_after and sends again. If the slot (or the retry) cannot come within ReplyWithin, the
 // request goes to Deferrer, a durable job, and the caller gets a success whose message has
-// message_id 0: the reply is not lost and the update is not handled twice.
+// message_id 0: the reply is not lost and the update is not handled twice. (A gift purchase,
+// sendGift, is never deferred: its caller waits as long as its context allows, see
+// deferrable.)
 //
 // Build it with NewPacedBot; the zero value of every optional field takes its default.
 type Pacing struct {
@@ -90,7 +92,7 @@ type Pacing struct {
 }
 
 type pacingMetrics struct {
-	delayed, retried, deferred, sent prometheus.Counter
+	delayed, retried, deferred, sent, dropped prometheus.Counter
 }
 
 func newPacingMetrics(reg prometheus.Registerer) *pacingMetrics {
@@ -106,6 +108,7 @@ func newPacingMetrics(reg prometheus.Registerer) *pacingMetrics {
 		delayed:  c("replies_delayed_total", "Replies that waited for the shared send budget before going out."),
 		retried:  c("replies_retried_total", "Replies answered 429 by Telegram and sent again after retry_after."),
 		deferred: c("replies_deferred_total", "Replies that could not go within a few seconds and were handed to a durable job."),
+		dropped:  c("replies_dropped_total", "Deferred replies given up: refused by Telegram, failed every attempt, or not sent within 15 minutes."),
 	}
 }
 
@@ -148,8 +151,12 @@ func (p *Pacing) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 	if err != nil {
 		return nil, err
 	}
-	if p.Deferrer != nil {
-		pending, err := p.Deferrer.Pending(ctx, call.ChatID)
+	deferrer := p.Deferrer
+	if !deferrable(method) {
+		deferrer = nil
+	}
+	if deferrer != nil {
+		pending, err := deferrer.Pending(ctx, call.ChatID)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +165,7 @@ func (p *Pacing) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 		}
 	}
 	within := p.within()
-	if p.Deferrer == nil {
+	if deferrer == nil {
 		// Nowhere to hand the reply to: it waits as long as its context allows.
 		within = noDeferWithin
 		if dl, ok := ctx.Deadline(); ok {
@@ -166,10 +173,21 @@ func (p *Pacing) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 		}
 	}
 	resp, err := p.send(ctx, call, within, true)
-	if ra, ok := errors.AsType[*sender.RetryAfterError](err); ok && p.Deferrer != nil {
+	if ra, ok := errors.AsType[*sender.RetryAfterError](err); ok && deferrer != nil {
 		return p.deferCall(ctx, call, ra.After)
 	}
 	return resp, err
+}
+
+// deferrable reports whether a paced method may be handed to a job, its caller answered with
+// a stand-in message. Not a purchase (sendGift): its caller must know whether Telegram took
+// the Stars, and expects True, not a message. Not stopPoll, whose answer is a poll.
+func deferrable(method string) bool {
+	switch strings.ToLower(method) {
+	case "sendgift", "stoppoll":
+		return false
+	}
+	return true
 }
 
 func (p *Pacing) within() time.Duration {

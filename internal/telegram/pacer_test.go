@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/fairdraw/fairdraw/internal/notify/sender"
 	"github.com/fairdraw/fairdraw/internal/telegram"
@@ -199,7 +200,8 @@ func TestReplyDeferredThenSentByItsJob(t *testing.T) {
 	}
 	w := &telegram.ReplyWorker{Pacing: p}
 	for _, c := range deferred {
-		if err := w.Work(ctx, &river.Job[telegram.ReplyArgs]{Args: telegram.ReplyArgs{Call: c}}); err != nil {
+		job := &river.Job[telegram.ReplyArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 25, CreatedAt: time.Now()}, Args: telegram.ReplyArgs{Call: c}}
+		if err := w.Work(ctx, job); err != nil {
 			t.Fatalf("deferred job for %d: %v", c.ChatID, err)
 		}
 	}

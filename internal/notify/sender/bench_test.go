@@ -46,3 +46,60 @@ func BenchmarkSendRate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFanOut10k is issue 10's figure: a result fanned out to 10,000 distinct chats (one
+// winner first, 9,999 participants) through the whole path (River, the send worker, the
+// Redis limiter, telego) to the Telegram fake enforcing the limit with 429s, at 30/s (the
+// global budget, 20 workers as serve runs) and at 1000/s (paid broadcast, 100 workers). It
+// reports:
+//
+//   - rate/limit: messages per second between the first and the last send, over the limit;
+//   - e2e/limit: 10,000 over the time from the start of the enqueue to the queue drained;
+//   - 429s: Telegram's refusals (the goal is none);
+//   - s: seconds from the start of the enqueue to the queue drained;
+//   - winner_s: seconds from the start of the enqueue to the winner's message, and
+//     winner_pos its place among the sends (0: first).
+//
+// At 30/s it takes about six minutes; it is opt-in:
+//
+//	go test -run '^$' -bench FanOut10k -benchtime 1x -timeout 30m ./internal/notify/
+func BenchmarkFanOut10k(b *testing.B) {
+	const n = 10_000
+	for _, c := range []struct {
+		limit, workers int
+		paid           bool
+	}{{limit: 1000, workers: 100, paid: true}, {limit: 30, workers: 20}} {
+		b.Run(fmt.Sprintf("limit=%d", c.limit), func(b *testing.B) {
+			e := newEnv(b, telegramtest.Config{GlobalRate: c.limit, PerChatRate: 1})
+			ids := e.addUsers(20_000_001, n)
+			p := e.startProc(procOptions{global: c.limit, paid: c.paid, workers: c.workers})
+			var window, e2e, winnerAt time.Duration
+			sent, round, winnerPos := 0, 0, 0
+			for b.Loop() {
+				round++
+				before := len(p.sent.attempts())
+				start := time.Now()
+				e.enqueue(fanout(fmt.Sprintf("bench:%d", round), ids[:1], ids[1:], nil))
+				waitFor(b, "the fan-out to drain", time.Duration(2*n/c.limit)*time.Second+2*time.Minute, func() bool { return e.unfinished() == 0 })
+				e2e += time.Since(start)
+				atts := p.sent.attempts()[before:]
+				window += atts[len(atts)-1].at.Sub(atts[0].at)
+				sent += len(atts)
+				for i, a := range atts {
+					if a.chat == ids[0] {
+						winnerPos, winnerAt = i, a.at.Sub(start)
+						break
+					}
+				}
+				e.wantEach(ids, round)
+			}
+			b.ReportMetric(float64(sent-round)/window.Seconds()/float64(c.limit), "rate/limit")
+			b.ReportMetric(float64(sent)/e2e.Seconds()/float64(c.limit), "e2e/limit")
+			b.ReportMetric(float64(e.tg.TooManyRequests()), "429s")
+			b.ReportMetric(e2e.Seconds()/float64(round), "s")
+			b.ReportMetric(winnerAt.Seconds(), "winner_s")
+			b.ReportMetric(float64(winnerPos), "winner_pos")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
