@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
+	"github.com/fairdraw/fairdraw/internal/audit"
 	"github.com/fairdraw/fairdraw/internal/db"
 	"github.com/fairdraw/fairdraw/internal/db/dbq"
 	"github.com/fairdraw/fairdraw/internal/i18n"
@@ -187,7 +188,7 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 		postings []ledger.Transaction
 		refunds  []river.InsertManyParams
 		entered  []int // indexes of ps that became entries
-		audit    auditBatch
+		audits   auditBatch
 	)
 	for _, i := range taken {
 		p := ps[i]
@@ -201,7 +202,7 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 				Postings: []ledger.Posting{{Account: clearingAccount(p), Amount: -p.Amount}, {Account: ledger.RefundsAccount(p.Currency), Amount: p.Amount}},
 			})
 			refunds = append(refunds, river.InsertManyParams{Args: RefundArgs{PaymentID: pay.ID}})
-			if err := audit.add(actor, "payment.refused", subject, pay); err != nil {
+			if err := audits.add(audit.Entry{Actor: actor, Action: "payment.refused", Subject: subject, After: pay}); err != nil {
 				return err
 			}
 			continue
@@ -249,8 +250,8 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 		for _, i := range entered {
 			p, res := ps[i], results[i]
 			entryID := entryOf[res.PaymentID]
-			if err := audit.add(fmt.Sprintf("user:%d", p.UserID), "entry.create", p.Provider+":"+p.ExternalID, map[string]any{
-				"payment_id": res.PaymentID, "entry_id": entryID, "seq": res.Seq, "code": res.Code, "amount": p.Amount, "currency": p.Currency,
+			if err := audits.add(audit.Entry{Actor: fmt.Sprintf("user:%d", p.UserID), Action: "entry.create", Subject: p.Provider + ":" + p.ExternalID,
+				After: map[string]any{"payment_id": res.PaymentID, "entry_id": entryID, "seq": res.Seq, "code": res.Code, "amount": p.Amount, "currency": p.Currency},
 			}); err != nil {
 				return err
 			}
@@ -262,7 +263,7 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 	}
 	if err := q.InsertAudits(ctx, tx, dbq.InsertAuditsParams{
 		At: now, RaffleID: pgtype.Int8{Int64: d.ID, Valid: true},
-		Actors: audit.actors, Actions: audit.actions, Subjects: audit.subjects, Afters: audit.afters,
+		Actors: audits.actors, Actions: audits.actions, Subjects: audits.subjects, Afters: audits.afters,
 	}); err != nil {
 		return fmt.Errorf("raffle: audit: %w", err)
 	}
@@ -282,17 +283,18 @@ func (s *Service) bookMany(ctx context.Context, tx pgx.Tx, d Draw, ps []Payment,
 	return nil
 }
 
-// auditBatch collects audit rows of one draw for one InsertAudits, stored as Audit stores them.
+// auditBatch collects audit rows of one draw (At and DrawID are the batch's) for one
+// InsertAudits, stored as audit.Record stores them. Entries have no Before.
 type auditBatch struct{ actors, actions, subjects, afters []string }
 
-func (a *auditBatch) add(actor, action, subject string, after any) error {
-	data, err := json.Marshal(after)
+func (a *auditBatch) add(e audit.Entry) error {
+	data, err := json.Marshal(e.After)
 	if err != nil {
 		return fmt.Errorf("raffle: audit: %w", err)
 	}
-	a.actors = append(a.actors, db.StorableText(actor))
-	a.actions = append(a.actions, action)
-	a.subjects = append(a.subjects, db.StorableText(subject))
+	a.actors = append(a.actors, db.StorableText(e.Actor))
+	a.actions = append(a.actions, e.Action)
+	a.subjects = append(a.subjects, db.StorableText(e.Subject))
 	a.afters = append(a.afters, string(db.NoNULEscapes(data)))
 	return nil
 }

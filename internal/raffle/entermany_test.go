@@ -53,10 +53,10 @@ func TestEnterManyIsEnterOneAfterAnother(t *testing.T) {
 				}
 				return []raffle.Payment{
 					pay(501, "a", 10, ""), pay(501, "b", 10, ""), pay(501, "c", 10, ""), // the third is over 2 a user
-					pay(502, "d", 7, ""),                    // wrong amount
-					pay(666, "e", 10, ""),                   // banned
-					pay(503, "f", 10, raffle.RefuseWrongUser), // paid an invoice issued to someone else
-					pay(500, "early", 10, ""),               // delivered again
+					pay(502, "d", 7, ""),                         // wrong amount
+					pay(666, "e", 10, ""),                        // banned
+					pay(503, "f", 10, raffle.RefuseWrongUser),    // paid an invoice issued to someone else
+					pay(500, "early", 10, ""),                    // delivered again
 					pay(504, "g", 10, ""), pay(504, "g", 10, ""), // twice in one burst
 					pay(505, "h", 10, ""), pay(506, "i", 10, ""), pay(507, "j", 10, ""), pay(508, "k", 10, ""),
 				}
