@@ -470,8 +470,12 @@ func (l *life) live() {
 	if !waitCond(120*time.Second, func() bool { p, _ := l.tg.Payment(lateCharge); return p.Refunded }) {
 		t.Fatal("the late payment was never refunded")
 	}
-	// The Stars winner (18 Stars) redeems a 15-Star gift from /balance.
-	l.redeemGift(stars)
+	// The Stars winner (18 Stars) redeems a 15-Star gift from /balance: in the lives of the gift
+	// points, and in every life of the full run (CI's other lives skip it to keep .ci/run short;
+	// the deferred-reply fix that made it safe everywhere is tested in internal/telegram).
+	if l.withGift() {
+		l.redeemGift(stars)
+	}
 	// The ruble winner withdraws to a YooMoney wallet.
 	winner := show(t, l.env, rub.ID).Winners[0]
 	w := telegramtest.User{ID: winner.TelegramID, FirstName: "W", LanguageCode: "ru"}
@@ -593,11 +597,15 @@ func (l *life) check() {
 		}
 	}
 	// The gift: bought once at Telegram, paid once from the winner's balance.
-	if n := len(l.tg.SentGifts()); n != 1 {
-		t.Errorf("%d gifts sent, want 1", n)
+	wantGifts := 0
+	if l.withGift() {
+		wantGifts = 1
 	}
-	if n := l.count("SELECT count(*) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code LIKE 'user:%:held:XTR' AND p.amount > 0"); n != 1 {
-		t.Errorf("%d holds of Stars for gifts, want 1", n)
+	if n := len(l.tg.SentGifts()); n != wantGifts {
+		t.Errorf("%d gifts sent, want %d", n, wantGifts)
+	}
+	if n := l.count("SELECT count(*) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code LIKE 'user:%:held:XTR' AND p.amount > 0"); n != wantGifts {
+		t.Errorf("%d holds of Stars for gifts, want %d", n, wantGifts)
 	}
 	// YooKassa's side: one payout, of the prize; ruble refunds match.
 	if ids := l.yk.PayoutIDs(); len(ids) != 1 {
@@ -646,6 +654,12 @@ func (l *life) check() {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	slices.Sort(lines)
 	t.Logf("crash points reached: %v", slices.Compact(lines))
+}
+
+// withGift reports whether this life redeems a gift: for the gift points, and in any run that
+// names its points (FAIRDRAW_FAULTS=all or a list).
+func (l *life) withGift() bool {
+	return strings.Contains(strings.ToLower(l.point), "gift") || os.Getenv("FAIRDRAW_FAULTS") != ""
 }
 
 // redeemGift: the Stars winner redeems a 15-Star gift from /balance.
