@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg/randomorgtest"
@@ -98,20 +99,35 @@ func TestFaultMatrix(t *testing.T) {
 		mu   sync.Mutex
 		rows []string
 	)
+	// Lives run side by side (they mostly wait for serve), each with a Redis database of its
+	// own, where serve keeps its send budget, flood counters and dialogs: as many at once as
+	// there are databases. Subtests started from goroutines, not t.Parallel, so go test's
+	// -parallel (the number of cores) does not bound lives that barely use them.
+	redisDBs := make(chan int, len(faultRedisDBs))
+	for _, n := range faultRedisDBs {
+		redisDBs <- n
+	}
+	var lives sync.WaitGroup
 	for _, point := range points {
-		t.Run(strings.NewReplacer(":", "_", " ", "_").Replace(point), func(t *testing.T) {
-			outcome := "FAILED"
-			defer func() {
-				if t.Failed() && outcome != "FAILED" {
-					outcome = "FAILED: " + outcome
-				}
-				mu.Lock()
-				rows = append(rows, fmt.Sprintf("%-45s %s", point, outcome))
-				mu.Unlock()
-			}()
-			outcome = runLife(t, bin, point)
+		lives.Go(func() {
+			redisDB := <-redisDBs
+			defer func() { redisDBs <- redisDB }()
+			t.Run(strings.NewReplacer(":", "_", " ", "_").Replace(point), func(t *testing.T) {
+				outcome := "FAILED"
+				defer func() {
+					if t.Failed() && outcome != "FAILED" {
+						outcome = "FAILED: " + outcome
+					}
+					mu.Lock()
+					rows = append(rows, fmt.Sprintf("%-45s %s", point, outcome))
+					mu.Unlock()
+				}()
+				outcome = runLife(t, bin, point, redisDB)
+			})
 		})
 	}
+	lives.Wait()
+	slices.Sort(rows)
 	matrix := "crash point                                   outcome\n" + strings.Join(rows, "\n")
 	t.Log("\n" + matrix)
 	fmt.Println(matrix)
@@ -139,8 +155,16 @@ type life struct {
 	exited  chan struct{}
 }
 
-func runLife(t *testing.T, bin, point string) string {
+// faultRedisDBs are the Redis databases the fault matrix's lives use, one each at a time; no
+// other test uses them.
+var faultRedisDBs = []int{10, 11, 12, 13}
+
+func runLife(t *testing.T, bin, point string, redisDB int) string {
 	_, dbURL := dbtest.NewDBWithURL(t)
+	redisURL := fmt.Sprintf("redis://127.0.0.1:6379/%d", redisDB)
+	if err := flushRedisDB(t, redisURL); err != nil {
+		t.Fatal(err)
+	}
 	tg := telegramtest.NewServer(t, telegramtest.Config{})
 	ro := randomorgtest.NewServer(t)
 	keyFile := filepath.Join(t.TempDir(), "randomorg.pem")
@@ -156,7 +180,7 @@ func runLife(t *testing.T, bin, point string) string {
 	yc := yk.Config()
 	l := &life{t: t, bin: bin, addr: addr, tg: tg, yk: yk, faultLg: filepath.Join(t.TempDir(), "faults.log"), exited: make(chan struct{}, 4),
 		env: map[string]string{
-			"DATABASE_URL": dbURL + "?pool_max_conns=12", "REDIS_URL": "redis://127.0.0.1:6379", "HTTP_ADDR": addr,
+			"DATABASE_URL": dbURL + "?pool_max_conns=12", "REDIS_URL": redisURL, "HTTP_ADDR": addr,
 			"BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR,RUB", "PUBLIC_URL": "http://" + addr,
 			"ADMIN_IDS": "900", "LOG_LEVEL": cmp.Or(os.Getenv("FAIRDRAW_FAULTS_LOG_LEVEL"), "warn"),
 			"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
@@ -715,4 +739,19 @@ func (l *life) redeemGift(stars raffle.Draw) {
 			}
 		}
 	}, func() bool { return len(l.tg.SentGifts()) > 0 }, su.ID)
+}
+
+// flushRedisDB empties the Redis database at url: a life starts with none of an earlier one's
+// budgets or counters.
+func flushRedisDB(t *testing.T, url string) error {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return fmt.Errorf("flush %s: %w", url, err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := rdb.FlushDB(t.Context()).Err(); err != nil {
+		return fmt.Errorf("flush %s: %w", url, err)
+	}
+	return nil
 }
