@@ -99,7 +99,8 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	if err != nil {
 		return err
 	}
-	api, err := telegram.NewPacedBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, &http.Client{Transport: faults.WrapTransport("telegram", tgTransport)}, logger, pacing)
+	tgClient := &http.Client{Transport: faults.WrapTransport("telegram", tgTransport)}
+	api, err := telegram.NewPacedBot(e.cfg.BotToken, e.cfg.TelegramAPIURL, tgClient, logger, pacing)
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,8 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 	botCfg := bot.Config{
 		API: api, Pool: pool, Draws: draws, Logger: logger, Currencies: e.cfg.Currencies,
 		AdminIDs: e.cfg.AdminIDs, PublicURL: e.cfg.PublicURL, Registry: registry, Prizes: prizes, Admin: panel,
-		Guard: flood.New(flood.Config{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
+		Guard:       flood.New(flood.Config{Redis: rdb, Prefix: hooks.redisPrefix(), Logger: logger}),
+		PreCheckout: telegram.NewPreCheckoutAnswerer(e.cfg.BotToken, e.cfg.TelegramAPIURL, tgClient),
 	}
 	if rub != nil {
 		botCfg.Rubles = rub // a nil *rubles.Service would be a non-nil Rubles

@@ -83,6 +83,9 @@ type Config struct {
 	Guard Guard
 	// PublicURL is where proofs are published.
 	PublicURL string
+	// PreCheckout answers pre-checkout queries; nil: API does. serve gives
+	// telegram.PreCheckoutAnswerer, which does the same with less work per answer.
+	PreCheckout PreCheckoutAnswerer
 	// Prizes redeems Stars balances for Telegram gifts and Premium; nil hides the offer.
 	Prizes *prize.Service
 	// Registry receives the bot's metrics; nil: not registered.
@@ -94,6 +97,11 @@ type Config struct {
 	UpdateTimeout time.Duration
 }
 
+// PreCheckoutAnswerer sends answerPreCheckoutQuery; *telego.Bot is one.
+type PreCheckoutAnswerer interface {
+	AnswerPreCheckoutQuery(ctx context.Context, params *telego.AnswerPreCheckoutQueryParams) error
+}
+
 // DefaultUpdateTimeout is Config.UpdateTimeout's default: well above a reply's few seconds
 // of waiting for the send budget (after which it is handed to a job), well below the time a
 // user gives up.
@@ -102,6 +110,7 @@ const DefaultUpdateTimeout = 20 * time.Second
 // Bot handles updates.
 type Bot struct {
 	api        *telego.Bot
+	answerer   PreCheckoutAnswerer
 	pool       *pgxpool.Pool
 	draws      *raffle.Service
 	logger     *slog.Logger
@@ -129,6 +138,10 @@ func New(c Config) *Bot {
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	b.answerer = c.PreCheckout
+	if b.answerer == nil && c.API != nil {
+		b.answerer = c.API
 	}
 	for _, cur := range c.Currencies {
 		b.currencies[cur] = true

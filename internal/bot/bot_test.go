@@ -1,16 +1,20 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/bot/bottest"
 	"github.com/fairdraw/fairdraw/internal/db"
@@ -559,4 +563,86 @@ func TestPayFromBalance(t *testing.T) {
 		t.Fatalf("balance %d after refusal", got)
 	}
 	f.rt.LedgerOK(t)
+}
+
+// TestPreCheckoutAnsweredInWebhookReply: a pre-checkout query that comes in a webhook request
+// is answered in that request's response, as a call Telegram carries out, with no call of its
+// own; a refusal goes the same way with its reason.
+func TestPreCheckoutAnsweredInWebhookReply(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	d := f.createDraw(t, nil)
+	a, b := user(60), user(61)
+	inv := f.invoice(t, a, d)
+	h := f.bot.WebhookHandler("s3cret")
+	for i, tc := range []struct {
+		from   telegramtest.User
+		ok     bool
+		reason string
+	}{{a, true, ""}, {b, false, "другому пользователю"}} {
+		raw, _ := json.Marshal(map[string]any{"update_id": 8_100_000 + i, "pre_checkout_query": map[string]any{
+			"id": fmt.Sprintf("wh-pcq-%d", i), "currency": "XTR", "total_amount": 10, "invoice_payload": inv.InvoicePayload,
+			"from": map[string]any{"id": tc.from.ID, "is_bot": false, "first_name": "P", "language_code": "ru"}}})
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", bytes.NewReader(raw))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" {
+			t.Fatalf("status %d, content type %q", rec.Code, rec.Header().Get("Content-Type"))
+		}
+		var got struct {
+			Method string `json:"method"`
+			ID     string `json:"pre_checkout_query_id"`
+			OK     bool   `json:"ok"`
+			Msg    string `json:"error_message"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("reply %q: %v", rec.Body.String(), err)
+		}
+		if got.Method != "answerPreCheckoutQuery" || got.ID != fmt.Sprintf("wh-pcq-%d", i) || got.OK != tc.ok ||
+			!strings.Contains(got.Msg, tc.reason) || (tc.ok && got.Msg != "") {
+			t.Fatalf("reply to %d = %+v", tc.from.ID, got)
+		}
+	}
+	if calls := f.tg.Calls("answerPreCheckoutQuery"); len(calls) != 0 {
+		t.Fatalf("%d answers sent as calls of their own as well", len(calls))
+	}
+	// Other updates get an empty 200, as before.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(bottest.CallbackUpdate(8_100_010, 60, "P", "rules")))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Fatalf("callback reply %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// TestPreCheckoutAnswererTakesPayments: with serve's answerer (telegram.PreCheckoutAnswerer,
+// not telego's method) a payment goes through, a refused one is declined with its reason, and
+// a failed answer is only logged (Telegram fails the payment itself).
+func TestPreCheckoutAnswererTakesPayments(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.bot.answerer = telegram.NewPreCheckoutAnswerer(f.tg.Token(), f.tg.URL(), f.tg.Client())
+	d := f.createDraw(t, func(p *raffle.Params) { p.Min, p.Max = 1, 1 })
+	a, b := user(70), user(71)
+	inv, invB := f.invoice(t, a, d), f.invoice(t, b, d)
+	if _, err := f.pay(t, a, inv); err != nil {
+		t.Fatalf("payment: %v", err)
+	}
+	var declined *telegramtest.DeclinedError
+	if _, err := f.pay(t, b, invB); !errors.As(err, &declined) || !strings.Contains(declined.Message, "закрыт") {
+		t.Fatalf("full draw: %v", err)
+	}
+	if n := f.rt.Count(t, "SELECT count(*) FROM entries"); n != 1 {
+		t.Fatalf("%d entries", n)
+	}
+	if vs := f.tg.Violations(); len(vs) != 0 {
+		t.Fatalf("answers break the Bot API spec: %v", vs)
+	}
+	f.tg.FailNext("answerPreCheckoutQuery", 1, http.StatusBadRequest)
+	err := f.bot.answerer.AnswerPreCheckoutQuery(t.Context(), &telego.AnswerPreCheckoutQueryParams{PreCheckoutQueryID: "gone", Ok: true})
+	if err == nil || strings.Contains(err.Error(), f.tg.Token()) {
+		t.Fatalf("failed answer: %v", err)
+	}
 }

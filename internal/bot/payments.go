@@ -75,10 +75,15 @@ func (b *Bot) onPreCheckout(ctx context.Context, pq *telego.PreCheckoutQuery) er
 		params.ErrorMessage = i18n.T(l, "precheckout.error", "reason", i18n.T(l, "reason."+reason))
 		b.logger.Info("pre-checkout refused", slog.Int64("user_id", pq.From.ID), slog.String("reason", reason), slog.String("payload", pq.InvoicePayload))
 	}
+	if slot, ok := ctx.Value(webhookReplyKey{}).(*webhookReply); ok {
+		// Came in a webhook request: the answer goes back in its response, no call of its own.
+		slot.precheckout = params
+		return nil
+	}
 	// The answer goes even if the checks used up the time, bounded on its own.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), precheckoutAnswerTimeout)
 	defer acancel()
-	if err := b.api.AnswerPreCheckoutQuery(actx, params); err != nil {
+	if err := b.answerer.AnswerPreCheckoutQuery(actx, params); err != nil {
 		// Too late or unknown: Telegram fails the payment itself, and no money moved.
 		b.logger.Warn("pre-checkout answer refused", slog.String("query_id", pq.ID), slog.Any("error", err))
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,5 +333,38 @@ func TestWebhookTarget(t *testing.T) {
 	g := <-received
 	if g.path != "/webhooks/telegram" || g.secret != "abc" || !strings.Contains(g.body, `"text":"/rules"`) {
 		t.Fatalf("delivery = %+v", g)
+	}
+}
+
+// TestWebhookReplyCall: a call made in a webhook's response is carried out, as Telegram does;
+// a response that is not a call is ignored.
+func TestWebhookReplyCall(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Config{})
+	var n atomic.Int32
+	srv.SetWebhookTarget(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if n.Add(1) == 1 {
+			_, _ = io.WriteString(w, `{"method":"sendMessage","chat_id":1111111,"text":"answered in the reply"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	if st, b := postJSON(t, srv, "setWebhook", `{"url":"https://fairdraw.example/webhooks/telegram"}`); st != 200 {
+		t.Fatalf("setWebhook: %s", b)
+	}
+	srv.SendText(alice, "/rules")
+	srv.SendText(alice, "/help")
+	calls, err := srv.WaitForCalls(t.Context(), "sendMessage", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n.Load() < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(calls) != 1 || calls[0].Status != 200 || len(srv.Calls("sendMessage")) != 1 {
+		t.Fatalf("reply calls: %+v", srv.Calls("sendMessage"))
+	}
+	if vs := srv.Violations(); len(vs) != 0 {
+		t.Fatalf("violations: %v", vs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -409,16 +410,45 @@ func (s *Server) post(w *webhookState, body []byte) string {
 		if rec.Code < 200 || rec.Code > 299 {
 			return "Wrong response from the webhook: " + strconv.Itoa(rec.Code) + " " + http.StatusText(rec.Code)
 		}
+		s.replyCall(w.ctx, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 		return ""
 	}
 	resp, err := s.webhookClient.Do(req)
 	if err != nil {
 		return "Connection refused"
 	}
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_, _ = io.Copy(io.Discard, resp.Body) // drain so the connection is reused
 	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return "Wrong response from the webhook: " + resp.Status
 	}
+	s.replyCall(w.ctx, resp.Header.Get("Content-Type"), reply)
 	return ""
+}
+
+// replyCall carries out the Bot API call a webhook made in its response, as Telegram does
+// ("Making requests when getting updates"): a JSON object naming the method in "method",
+// with the method's parameters beside it. It is served and recorded like any call (spec
+// checks included); nobody learns its outcome. A response that is not such a call is ignored.
+func (s *Server) replyCall(ctx context.Context, contentType string, body []byte) {
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/json" || len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	var params map[string]json.RawMessage
+	if json.Unmarshal(body, &params) != nil {
+		return
+	}
+	var method string
+	if json.Unmarshal(params["method"], &method) != nil || method == "" {
+		return
+	}
+	delete(params, "method")
+	rest, err := json.Marshal(params)
+	if err != nil {
+		return
+	}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/bot"+s.cfg.Token+"/"+method, bytes.NewReader(rest))
+	req.Header.Set("Content-Type", "application/json")
+	s.ServeHTTP(httptest.NewRecorder(), req)
 }
