@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,10 +40,11 @@ const (
 // others. A row leaves the table in the transaction that books it: a payment is always
 // either recorded or booked, never lost, never booked twice.
 type PaymentIntake struct {
-	bot   *Bot
-	wake  chan struct{}
-	batch int
-	poll  time.Duration
+	bot     *Bot
+	records recordBatcher
+	wake    chan struct{}
+	batch   int
+	poll    time.Duration
 }
 
 // EnablePaymentIntake makes b record Stars payments for the returned PaymentIntake to book;
@@ -52,37 +55,162 @@ func (b *Bot) EnablePaymentIntake() *PaymentIntake {
 }
 
 // record stores pay for the intake, and upserts the payer, in the transaction that claims the
-// update. A payment delivered again finds its update claimed and records nothing.
+// update. A payment delivered again finds its update claimed and records nothing. Calls that
+// arrive together are recorded in one transaction (see recordBatch): a burst costs a commit per
+// batch, not per payment.
 func (pi *PaymentIntake) record(ctx context.Context, updateID int, pay raffle.Payment, from *telego.User) error {
-	b := pi.bot
 	data, err := json.Marshal(pay)
 	if err != nil {
 		return fmt.Errorf("bot: encode payment: %w", err)
 	}
-	err = db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
-		n, err := q.ClaimUpdate(ctx, tx, dbq.ClaimUpdateParams{UpdateID: int64(updateID), ProcessedAt: b.now()})
-		if err != nil {
-			return fmt.Errorf("bot: claim update: %w", err)
-		}
-		if n == 0 {
-			return nil // recorded (and maybe booked) when it came first
-		}
-		if err := b.upsertUser(ctx, tx, from); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO payment_intake (charge_id, update_id, draw_id, payment, received_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (charge_id) DO NOTHING`, pay.ExternalID, updateID, pay.DrawID, data, b.now())
-		if err != nil {
-			return fmt.Errorf("bot: record payment: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("bot: record payment %s: %w", pay.ExternalID, err)
+	c := &recordCall{updateID: updateID, pay: pay, data: data, from: from, at: pi.bot.now(), done: make(chan struct{})}
+	rb := &pi.records
+	rb.mu.Lock()
+	rb.pending = append(rb.pending, c)
+	if !rb.running {
+		rb.running = true
+		go pi.runRecords()
+	}
+	rb.mu.Unlock()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		// Recorded or not, the update is not confirmed: Telegram delivers it again, and the
+		// claim decides.
+		return fmt.Errorf("bot: record payment %s: %w", pay.ExternalID, ctx.Err())
+	}
+	if c.err != nil {
+		return c.err
 	}
 	select {
 	case pi.wake <- struct{}{}:
 	default: // a wake-up is already pending
+	}
+	return nil
+}
+
+// recordTimeout bounds one batch of records (and each record done alone after a failed batch).
+const recordTimeout = 10 * time.Second
+
+// recordCall is one record call waiting for its batch.
+type recordCall struct {
+	updateID int
+	pay      raffle.Payment
+	data     []byte
+	from     *telego.User
+	at       time.Time
+	err      error
+	done     chan struct{}
+}
+
+// recordBatcher gathers concurrent record calls: while one batch's transaction runs, the
+// calls that arrive wait and form the next.
+type recordBatcher struct {
+	mu      sync.Mutex
+	pending []*recordCall
+	running bool
+}
+
+// runRecords records batches until none is waiting. A batch whose transaction fails is done
+// again call by call, so one bad payment fails only its own update.
+func (pi *PaymentIntake) runRecords() {
+	rb := &pi.records
+	for {
+		rb.mu.Lock()
+		batch := rb.pending
+		rb.pending = nil
+		if len(batch) == 0 {
+			rb.running = false
+			rb.mu.Unlock()
+			return
+		}
+		rb.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+		err := pi.recordBatch(ctx, batch)
+		cancel()
+		if err != nil && len(batch) > 1 {
+			pi.bot.logger.Warn("payments recorded one by one after a failed batch", slog.Int("payments", len(batch)), slog.Any("error", err))
+			for _, c := range batch {
+				ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+				c.err = pi.recordBatch(ctx, []*recordCall{c})
+				cancel()
+			}
+		} else if err != nil {
+			batch[0].err = err
+		}
+		for _, c := range batch {
+			close(c.done)
+		}
+	}
+}
+
+// recordBatch records batch in one transaction: the updates claimed (an update already
+// claimed, or twice in the batch, records nothing more), their payers upserted (in id order,
+// as the intake locks them), their payments stored for the intake.
+func (pi *PaymentIntake) recordBatch(ctx context.Context, batch []*recordCall) error {
+	b := pi.bot
+	ids := make([]int64, len(batch))
+	for i, c := range batch {
+		ids[i] = int64(c.updateID)
+	}
+	err := db.InTx(ctx, b.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO processed_updates (update_id, processed_at)
+			SELECT u, $2 FROM unnest($1::bigint[]) AS u ON CONFLICT DO NOTHING RETURNING update_id`, ids, b.now())
+		if err != nil {
+			return fmt.Errorf("bot: claim updates: %w", err)
+		}
+		claimed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("bot: claim updates: %w", err)
+		}
+		fresh := make(map[int64]bool, len(claimed))
+		for _, id := range claimed {
+			fresh[id] = true
+		}
+		payers := map[int64]*telego.User{}
+		var charges, payments []string
+		var updates, draws []int64
+		var times []time.Time
+		for _, c := range batch {
+			if !fresh[int64(c.updateID)] {
+				continue // recorded (and maybe booked) when it came first
+			}
+			delete(fresh, int64(c.updateID))
+			if c.from != nil && c.from.ID > 0 && !c.from.IsBot {
+				payers[c.from.ID] = c.from
+			}
+			charges, payments = append(charges, c.pay.ExternalID), append(payments, string(c.data))
+			updates, draws, times = append(updates, int64(c.updateID)), append(draws, c.pay.DrawID), append(times, c.at)
+		}
+		if len(charges) == 0 {
+			return nil
+		}
+		userIDs := slices.Sorted(maps.Keys(payers))
+		usernames, names, langs := make([]string, len(userIDs)), make([]string, len(userIDs)), make([]string, len(userIDs))
+		for i, id := range userIDs {
+			u := payers[id]
+			usernames[i], names[i], langs[i] = u.Username, u.FirstName, u.LanguageCode
+		}
+		// As UpsertUser, for many.
+		if _, err := tx.Exec(ctx, `INSERT INTO users (telegram_id, username, first_name, language_code, first_seen_at, last_seen_at)
+			SELECT id, un, fn, lc, $5, $5 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS p(id, un, fn, lc)
+			ORDER BY id
+			ON CONFLICT (telegram_id) DO UPDATE
+			   SET username = EXCLUDED.username, first_name = EXCLUDED.first_name,
+			       language_code = CASE WHEN EXCLUDED.language_code = '' THEN users.language_code ELSE EXCLUDED.language_code END,
+			       last_seen_at = EXCLUDED.last_seen_at,
+			       blocked_at = NULL`, userIDs, usernames, names, langs, b.now()); err != nil {
+			return fmt.Errorf("bot: upsert payers: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO payment_intake (charge_id, update_id, draw_id, payment, received_at)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::timestamptz[])
+			ON CONFLICT (charge_id) DO NOTHING`, charges, updates, draws, payments, times); err != nil {
+			return fmt.Errorf("bot: record payments: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bot: record %d payments: %w", len(batch), err)
 	}
 	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/mymmrac/telego"
 
 	"github.com/fairdraw/fairdraw/internal/payment/stars"
 	"github.com/fairdraw/fairdraw/internal/raffle"
@@ -150,4 +153,67 @@ func TestPaymentIntakeStoppedMidBurst(t *testing.T) {
 		t.Fatalf("%d payments entered", n)
 	}
 	rt.LedgerOK(t)
+}
+
+// Payments arriving together are recorded together, with the same guarantees as one by one:
+// an update delivered twice in the same burst and a charge in two updates are recorded once,
+// every payer is upserted, and a payment that cannot be recorded fails only its own call (the
+// batch is done again call by call).
+func TestPaymentRecordsTogether(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	in := f.bot.EnablePaymentIntake()
+	d := f.createDraw(t, nil)
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n+3)
+	start := make(chan struct{})
+	for i := range n + 3 {
+		wg.Go(func() {
+			<-start
+			updateID, user, charge := int64(7000+i), int64(3000+i), fmt.Sprintf("together-%d", i)
+			switch i {
+			case n: // update 7000 again
+				updateID, user, charge = 7000, 3000, "together-0"
+			case n + 1: // charge together-1 in another update
+				updateID, user, charge = 7100, 3001, "together-1"
+			case n + 2: // cannot be recorded: a charge id must not be empty
+				errs[i] = in.record(t.Context(), 7200, raffle.Payment{Provider: raffle.ProviderTelegram, UserID: 3999,
+					Currency: "XTR", Amount: 10, DrawID: d.ID}, &telego.User{ID: 3999, FirstName: "Bad"})
+				return
+			}
+			u, err := decode(paymentUpdate(t, updateID, user, d.ID, charge))
+			if err == nil {
+				err = f.bot.HandleUpdate(t.Context(), u)
+			}
+			errs[i] = err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == n+2) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if got := f.rt.Count(t, "SELECT count(*) FROM payment_intake"); got != n {
+		t.Fatalf("%d payments recorded, want %d", got, n)
+	}
+	if got := f.rt.Count(t, "SELECT count(*) FROM users WHERE telegram_id BETWEEN 3000 AND 3999"); got != n {
+		t.Fatalf("%d payers upserted, want %d", got, n)
+	}
+	if got := f.rt.Count(t, "SELECT count(*) FROM processed_updates WHERE update_id = 7200"); got != 0 {
+		t.Fatalf("the failed payment's update was claimed")
+	}
+	// The intake books them all.
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { in.Run(ctx); close(done) }()
+	raffletest.WaitFor(t, "every payment booked", func() bool { return f.rt.Count(t, "SELECT count(*) FROM payment_intake") == 0 })
+	cancel()
+	<-done
+	if got := f.rt.Count(t, "SELECT count(*) FROM entries WHERE raffle_id = $1", d.ID); got != n {
+		t.Fatalf("%d entries, want %d", got, n)
+	}
+	f.rt.LedgerOK(t)
 }
