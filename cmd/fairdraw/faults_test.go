@@ -180,7 +180,7 @@ func runLife(t *testing.T, bin, point string, redisDB int) string {
 	yc := yk.Config()
 	l := &life{t: t, bin: bin, addr: addr, tg: tg, yk: yk, faultLg: filepath.Join(t.TempDir(), "faults.log"), exited: make(chan struct{}, 4),
 		env: map[string]string{
-			"DATABASE_URL": dbURL + "?pool_max_conns=12", "REDIS_URL": redisURL, "HTTP_ADDR": addr,
+			"DATABASE_URL": dbtest.WithParam(dbURL, "pool_max_conns", "12"), "REDIS_URL": redisURL, "HTTP_ADDR": addr,
 			"BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR,RUB", "PUBLIC_URL": "http://" + addr,
 			"ADMIN_IDS": "900", "LOG_LEVEL": cmp.Or(os.Getenv("FAIRDRAW_FAULTS_LOG_LEVEL"), "warn"),
 			"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,

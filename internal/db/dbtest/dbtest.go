@@ -4,7 +4,9 @@
 // carries a hash of them; every test that needs commits gets its own database cloned from the
 // template (NewDB, ~40 ms), and every test that does not gets a transaction that is rolled back
 // when it ends (NewTx, well under a millisecond). The server is TEST_DATABASE_URL, by default
-// postgres://postgres@127.0.0.1:5432/postgres. A test database is dropped when its test passes and
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable: loopback without TLS, as the
+// compose file's DATABASE_URL has it (TLS would spend both sides' CPU on every test and every
+// benchmark for nothing). A test database is dropped when its test passes and
 // kept, with its name logged, when it fails.
 package dbtest
 
@@ -31,8 +33,8 @@ import (
 	"github.com/fairdraw/fairdraw/internal/db"
 )
 
-// DefaultURL is the server tests use when TEST_DATABASE_URL is unset.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres"
+// DefaultURL is the server tests use when TEST_DATABASE_URL is unset (see the package comment).
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // ServerURL returns the admin URL of the test server.
 func ServerURL() string {
@@ -249,6 +251,19 @@ func withDatabase(serverURL, name string) string {
 		return serverURL
 	}
 	u.Path = "/" + name
+	return u.String()
+}
+
+// WithParam returns dbURL with the connection parameter key set to value (pool_max_conns, say),
+// keeping the parameters it has.
+func WithParam(dbURL, key, value string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
