@@ -217,6 +217,13 @@ func (r *recorder) attempts() []attempt {
 	return append([]attempt(nil), r.log...)
 }
 
+// count is how many sends were attempted, cheaply (for polling).
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.log)
+}
+
 func (r *recorder) delivered() int {
 	n := 0
 	for _, a := range r.attempts() {
