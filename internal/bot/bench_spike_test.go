@@ -114,10 +114,7 @@ func BenchmarkPreCheckoutBurst(b *testing.B) {
 		for i := range concurrent {
 			n++
 			user := int64(40_000 + i)
-			u := decodeOrFail(b, map[string]any{"update_id": n, "pre_checkout_query": map[string]any{
-				"id": fmt.Sprint(n), "currency": "XTR", "total_amount": 10,
-				"invoice_payload": stars.Payload{DrawID: d.ID, UserID: user, Amount: 10}.String(),
-				"from":            map[string]any{"id": user, "is_bot": false, "first_name": "B"}}})
+			u := decodeOrFail(b, preCheckoutUpdate(n, user, d.ID))
 			wg.Go(func() {
 				<-start
 				t0 := time.Now()
@@ -164,10 +161,7 @@ func BenchmarkPreCheckoutBurstWebhook(b *testing.B) {
 		for i := range concurrent {
 			n++
 			user := int64(60_000 + i)
-			raw, _ := json.Marshal(map[string]any{"update_id": n, "pre_checkout_query": map[string]any{
-				"id": fmt.Sprint(n), "currency": "XTR", "total_amount": 10,
-				"invoice_payload": stars.Payload{DrawID: d.ID, UserID: user, Amount: 10}.String(),
-				"from":            map[string]any{"id": user, "is_bot": false, "first_name": "B"}}})
+			raw, _ := json.Marshal(preCheckoutUpdate(n, user, d.ID))
 			wg.Go(func() {
 				<-start
 				t0 := time.Now()
@@ -197,4 +191,12 @@ func BenchmarkPreCheckoutBurstWebhook(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// preCheckoutUpdate is update n: user's pre-checkout query for one 10-Star entry to draw.
+func preCheckoutUpdate(n, user, draw int64) map[string]any {
+	return map[string]any{"update_id": n, "pre_checkout_query": map[string]any{
+		"id": fmt.Sprint(n), "currency": "XTR", "total_amount": 10,
+		"invoice_payload": stars.Payload{DrawID: draw, UserID: user, Amount: 10}.String(),
+		"from":            map[string]any{"id": user, "is_bot": false, "first_name": "B"}}}
 }
