@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,6 +79,68 @@ func benchPaymentBurst(b *testing.B, rate int) {
 		elapsed += time.Since(start)
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "entries/s")
+	b.ReportMetric(0, "ns/op")
+	if code, out, errOut := runCmd(b, b.Context(), env, "ledger", "check"); code != 0 {
+		b.Fatalf("ledger check: %s %s", out, errOut)
+	}
+}
+
+// BenchmarkPreCheckoutBurstThroughServe: 2,000 users who have their invoices press Pay at the
+// same moment. Each Pay is telegramtest's PayInvoice: the pre_checkout_query goes out in
+// getUpdates and the user waits for serve's answerPreCheckoutQuery, as Telegram waits (10 s at
+// most). p50-ms and p99-ms are from the press to the answer; every payment must then become an
+// entry, and ledger check must be clean.
+//
+// go test -run '^$' -bench PreCheckoutBurstThroughServe -benchtime 1x ./cmd/fairdraw/
+func BenchmarkPreCheckoutBurstThroughServe(b *testing.B) {
+	const burst = 2000
+	tg, env, _ := spikeServe(b, 1000)
+	d := createDraw(b, env, "--min", "2", "--max-per-user", "100")
+	users := make([]telegramtest.User, burst)
+	for i := range users {
+		users[i] = telegramtest.User{ID: int64(300000 + i), FirstName: fmt.Sprintf("Q%d", i), LanguageCode: "ru"}
+		tg.SendText(users[i], fmt.Sprintf("/join_raffle %d", d.ID))
+	}
+	invoices := make([]telegramtest.Message, burst)
+	pressed, have := make([]bool, burst), make([]bool, burst)
+	waitLong(b, "invoices", 5*time.Minute, func() bool {
+		all := true
+		for i, u := range users {
+			if !have[i] {
+				invoices[i], have[i] = toInvoice(b, tg, u, d.ID, &pressed[i])
+				all = all && have[i]
+			}
+		}
+		return all
+	})
+	var lat []time.Duration
+	var mu sync.Mutex
+	total := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, u := range users {
+			wg.Go(func() {
+				<-start
+				t0 := time.Now()
+				if _, err := tg.PayInvoice(b.Context(), u, invoices[i]); err != nil {
+					b.Errorf("pay %d: %v", u.ID, err)
+				}
+				took := time.Since(t0)
+				mu.Lock()
+				lat = append(lat, took)
+				mu.Unlock()
+			})
+		}
+		close(start)
+		wg.Wait()
+		total += burst
+		waitLong(b, "entries", 10*time.Minute, func() bool { return show(b, env, d.ID).Entries >= total })
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 	b.ReportMetric(0, "ns/op")
 	if code, out, errOut := runCmd(b, b.Context(), env, "ledger", "check"); code != 0 {
 		b.Fatalf("ledger check: %s %s", out, errOut)

@@ -128,12 +128,7 @@ func TestLaunchSpikeThroughServe(t *testing.T) {
 	t.Logf("%d users pressed Join in %v", users, time.Since(pressStart))
 	// One loop watches every chat (2,000 goroutines each waking on every change of the fake
 	// would load the machine more than serve does) and acts as each user would.
-	const (
-		waitCard = iota
-		waitInvoice
-		paying
-	)
-	state := make([]int, users)
+	pressed, paying := make([]bool, users), make([]bool, users)
 	var wg sync.WaitGroup
 	errs := make(chan error, users)
 	for pending := users; pending > 0; {
@@ -141,33 +136,20 @@ func TestLaunchSpikeThroughServe(t *testing.T) {
 			t.Fatalf("users still waiting: %d\n%s", pending, serveLog.String())
 		}
 		for i, u := range all {
-			switch state[i] {
-			case waitCard:
-				// The card, found by content: the new-draw announcement may arrive first.
-				pay := fmt.Sprintf("pay:xtr:%d", d.ID)
-				msgs := botMessages(tg, u.ID)
-				j := slices.IndexFunc(msgs, func(m telegramtest.Message) bool { _, ok := m.Button(pay); return ok })
-				if j < 0 {
-					continue
-				}
-				if _, err := tg.PressButton(u, msgs[j], pay); err != nil {
-					t.Fatalf("press pay %d: %v", u.ID, err)
-				}
-				state[i] = waitInvoice
-			case waitInvoice:
-				msgs := botMessages(tg, u.ID)
-				j := slices.IndexFunc(msgs, func(m telegramtest.Message) bool { return m.Invoice != nil })
-				if j < 0 {
-					continue
-				}
-				state[i] = paying
-				pending--
-				wg.Go(func() {
-					if _, err := tg.PayInvoice(ctx, u, msgs[j]); err != nil {
-						errs <- fmt.Errorf("pay %d: %w", u.ID, err)
-					}
-				})
+			if paying[i] {
+				continue
 			}
+			invoice, ok := toInvoice(t, tg, u, d.ID, &pressed[i])
+			if !ok {
+				continue
+			}
+			paying[i] = true
+			pending--
+			wg.Go(func() {
+				if _, err := tg.PayInvoice(ctx, u, invoice); err != nil {
+					errs <- fmt.Errorf("pay %d: %w", u.ID, err)
+				}
+			})
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -254,6 +236,31 @@ func TestLaunchSpikeThroughServe(t *testing.T) {
 	if v := tg.Violations(); len(v) > 0 {
 		t.Fatalf("Bot API spec violations: %v", v)
 	}
+}
+
+// toInvoice moves user u one step towards an invoice for the draw, as the user would: once the
+// draw card has come (found by content: the new-draw announcement may come first), it presses
+// the card's pay button and sets *pressed. It returns the invoice once that has come.
+func toInvoice(t testing.TB, tg *telegramtest.Server, u telegramtest.User, drawID int64, pressed *bool) (telegramtest.Message, bool) {
+	t.Helper()
+	msgs := botMessages(tg, u.ID)
+	if *pressed {
+		j := slices.IndexFunc(msgs, func(m telegramtest.Message) bool { return m.Invoice != nil })
+		if j < 0 {
+			return telegramtest.Message{}, false
+		}
+		return msgs[j], true
+	}
+	pay := fmt.Sprintf("pay:xtr:%d", drawID)
+	j := slices.IndexFunc(msgs, func(m telegramtest.Message) bool { _, ok := m.Button(pay); return ok })
+	if j < 0 {
+		return telegramtest.Message{}, false
+	}
+	if _, err := tg.PressButton(u, msgs[j], pay); err != nil {
+		t.Fatalf("press pay %d: %v", u.ID, err)
+	}
+	*pressed = true
+	return telegramtest.Message{}, false
 }
 
 // spikeUsers is how many users join: 300 in the ordinary suite (CI shares two cores with

@@ -646,3 +646,57 @@ func TestPreCheckoutAnswererTakesPayments(t *testing.T) {
 		t.Fatalf("failed answer: %v", err)
 	}
 }
+
+// heldAnswerer answers pre-checkout queries only once release is closed.
+type heldAnswerer struct {
+	release chan struct{}
+	answers chan *telego.AnswerPreCheckoutQueryParams
+}
+
+func (a *heldAnswerer) AnswerPreCheckoutQuery(_ context.Context, p *telego.AnswerPreCheckoutQueryParams) error {
+	<-a.release
+	a.answers <- p
+	return nil
+}
+
+// A pre-checkout query does not hold its getUpdates batch until it is answered: the poller
+// confirms the batch and fetches the next while the answer is on its way (in a burst, the last
+// query would otherwise wait for the answers of every batch before it). The answer still goes.
+func TestPreCheckoutDoesNotHoldItsBatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	d := f.createDraw(t, nil)
+	held := &heldAnswerer{release: make(chan struct{}), answers: make(chan *telego.AnswerPreCheckoutQueryParams, 1)}
+	f.bot.answerer = held
+	raw, err := json.Marshal(preCheckoutUpdate(8_000_001, 71, d.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type batchResult struct {
+		next int64
+		err  error
+	}
+	done := make(chan batchResult, 1)
+	go func() {
+		next, err := f.poller.handleBatch(t.Context(), []json.RawMessage{raw})
+		done <- batchResult{next, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.next != 8_000_002 {
+			t.Fatalf("handleBatch = %d, %v; want the next offset 8000002", r.next, r.err)
+		}
+	case <-time.After(10 * time.Second): // a deadlock guard, not a timing: the answer is held
+		t.Fatal("the batch waited for the pre-checkout answer")
+	}
+	close(held.release)
+	f.poller.inflight.Wait()
+	select {
+	case p := <-held.answers:
+		if p.PreCheckoutQueryID != "8000001" || !p.Ok {
+			t.Fatalf("answer %+v; want ok for query 8000001", p)
+		}
+	default:
+		t.Fatal("the pre-checkout query was never answered")
+	}
+}
