@@ -700,3 +700,13 @@ func TestPreCheckoutDoesNotHoldItsBatch(t *testing.T) {
 		t.Fatal("the pre-checkout query was never answered")
 	}
 }
+
+// A webhook keeper asked before its Run has started is not ready: nothing has registered the
+// webhook yet (serve's /readyz could be asked in that moment and said 200).
+func TestWebhookKeeperNotReadyBeforeRun(t *testing.T) {
+	t.Parallel()
+	k := &WebhookKeeper{}
+	if err := k.Ready(t.Context()); !errors.Is(err, errNotRegisteredYet) {
+		t.Fatalf("Ready before Run = %v; want not registered yet", err)
+	}
+}

@@ -31,11 +31,12 @@ type WebhookKeeper struct {
 
 	mu       sync.Mutex
 	notReady error
+	accepted bool // Telegram has accepted setWebhook at least once
 }
 
 // Run keeps the webhook until ctx ends.
 func (k *WebhookKeeper) Run(ctx context.Context) {
-	k.setNotReady(errors.New("telegram: webhook not registered yet"))
+	k.setNotReady(errNotRegisteredYet)
 	retry := cmpOr(k.RetryFirst, DefaultWebhookRetryFirst)
 	for ctx.Err() == nil {
 		if err := k.Bot.SetWebhook(ctx, k.URL, k.Secret); err != nil {
@@ -49,6 +50,9 @@ func (k *WebhookKeeper) Run(ctx context.Context) {
 			continue
 		}
 		retry = cmpOr(k.RetryFirst, DefaultWebhookRetryFirst)
+		k.mu.Lock()
+		k.accepted = true
+		k.mu.Unlock()
 		k.setNotReady(nil)
 		k.Logger.Info("webhook registered")
 		since := time.Now()
@@ -78,12 +82,18 @@ func (k *WebhookKeeper) Run(ctx context.Context) {
 	}
 }
 
-// Ready is nil while updates can arrive by webhook.
+// Ready is nil while updates can arrive by webhook: never before Telegram has accepted the
+// webhook, even if asked before Run has started.
 func (k *WebhookKeeper) Ready(context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.notReady == nil && !k.accepted {
+		return errNotRegisteredYet
+	}
 	return k.notReady
 }
+
+var errNotRegisteredYet = errors.New("telegram: webhook not registered yet")
 
 func (k *WebhookKeeper) setNotReady(err error) {
 	k.mu.Lock()
