@@ -166,7 +166,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 	log := b.logger.With(slog.Int("update_id", u.UpdateID))
 	if u.PreCheckoutQuery != nil {
 		// Answered at once, with no write: the payer was recorded when the invoice was asked
-		// for, and is again by the successful_payment that follows.
+		// for, and is again by the successful_payment that follows. Safe to confirm as soon as
+		// it is taken: the answer goes on its own deadline, and holding a poll batch for it
+		// would make the last query of a burst wait for every earlier batch's answers. If serve
+		// dies before answering, Telegram fails that payment and no money moves (a query
+		// delivered again after a restart would mostly come after its 10 seconds anyway).
+		released(ctx)
 		return b.onPreCheckout(ctx, u.PreCheckoutQuery)
 	}
 	if u.Message != nil && u.Message.SuccessfulPayment != nil {
@@ -319,7 +324,7 @@ func (b *Bot) getDraw(ctx context.Context, id int64) (raffle.Draw, bool, error) 
 type releaseKey struct{}
 
 // withRelease returns ctx carrying fn, which HandleUpdate calls once the update is safe to
-// confirm to Telegram (claimed), before it is fully handled.
+// confirm to Telegram (claimed, or a pre-checkout query taken), before it is fully handled.
 func withRelease(ctx context.Context, fn func()) context.Context {
 	return context.WithValue(ctx, releaseKey{}, fn)
 }

@@ -232,7 +232,7 @@ func (p *Poller) runLocked(ctx context.Context) error {
 // handleBatch hands each update of a batch to a handler and returns the next offset once
 // every update is safe to confirm to Telegram: claimed (a redelivery would be ignored), for
 // payments recorded, and pre-checkout queries as soon as they are taken (their answer goes on
-// its own deadline: see below). The rest of a handler (its replies)
+// its own deadline: see handleUpdate). The rest of a handler (its replies)
 // runs on beyond the batch, so replies waiting for the send budget never hold back the next
 // batch (and the pre-checkout queries in it). If an update fails before that point in a way
 // worth retrying, the offset stops before it so it comes again.
@@ -295,14 +295,6 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 				p.Logger.Error("update given up after repeated failures", slog.Int("update_id", u.UpdateID), slog.Any("error", err))
 			}
 		})
-		if u.PreCheckoutQuery != nil {
-			// Confirmed as soon as it is taken: its answer goes on its own deadline, and holding
-			// the batch for it would make the last query of a burst wait for every batch's
-			// answers before it. If serve dies before answering, Telegram fails that payment
-			// and no money moves; a query delivered again after a restart would mostly come
-			// after its 10 seconds anyway.
-			once.Do(func() { confirmed.Store(true); close(rel) })
-		}
 	}
 	for _, rel := range released {
 		<-rel
