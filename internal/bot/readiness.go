@@ -31,12 +31,11 @@ type WebhookKeeper struct {
 
 	mu       sync.Mutex
 	notReady error
-	accepted bool // Telegram has accepted setWebhook at least once
+	accepted bool // Telegram has accepted setWebhook at least once (set by setNotReady(nil))
 }
 
 // Run keeps the webhook until ctx ends.
 func (k *WebhookKeeper) Run(ctx context.Context) {
-	k.setNotReady(errNotRegisteredYet)
 	retry := cmpOr(k.RetryFirst, DefaultWebhookRetryFirst)
 	for ctx.Err() == nil {
 		if err := k.Bot.SetWebhook(ctx, k.URL, k.Secret); err != nil {
@@ -50,9 +49,6 @@ func (k *WebhookKeeper) Run(ctx context.Context) {
 			continue
 		}
 		retry = cmpOr(k.RetryFirst, DefaultWebhookRetryFirst)
-		k.mu.Lock()
-		k.accepted = true
-		k.mu.Unlock()
 		k.setNotReady(nil)
 		k.Logger.Info("webhook registered")
 		since := time.Now()
@@ -95,10 +91,12 @@ func (k *WebhookKeeper) Ready(context.Context) error {
 
 var errNotRegisteredYet = errors.New("telegram: webhook not registered yet")
 
+// setNotReady records why updates cannot arrive; nil once Telegram has accepted the webhook.
 func (k *WebhookKeeper) setNotReady(err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.notReady = err
+	k.accepted = k.accepted || err == nil
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
