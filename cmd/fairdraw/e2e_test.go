@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mymmrac/telego"
+
 	"github.com/fairdraw/fairdraw/internal/db/dbtest"
 	"github.com/fairdraw/fairdraw/internal/fairness/randomorg/randomorgtest"
 	"github.com/fairdraw/fairdraw/internal/raffle"
@@ -204,8 +206,9 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestWebhookModeThroughServe: serve registers its webhook with the secret; Telegram's
-// deliveries carry it and are answered; a delivery without it is refused.
+// TestWebhookModeThroughServe: serve registers its webhook with the secret and Telegram's
+// most connections; Telegram's deliveries carry the secret and are answered; a delivery
+// without it is refused.
 func TestWebhookModeThroughServe(t *testing.T) {
 	_, dbURL := dbtest.NewDBWithURL(t)
 	tg := telegramtest.NewServer(t, telegramtest.Config{})
@@ -217,6 +220,10 @@ func TestWebhookModeThroughServe(t *testing.T) {
 	}
 	startServe(t, env, io.Discard)
 	waitUntil(t, "setWebhook", func() bool { return len(tg.Calls("setWebhook")) == 1 })
+	var set telego.SetWebhookParams
+	if err := tg.Calls("setWebhook")[0].Decode(&set); err != nil || set.MaxConnections != 100 || set.SecretToken != "hook-secret_1" {
+		t.Fatalf("setWebhook %+v (%v), want the secret and max_connections 100", set, err)
+	}
 	u := telegramtest.User{ID: 601, FirstName: "Web", LanguageCode: "en"}
 	tg.SendText(u, "/start")
 	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)

@@ -27,6 +27,13 @@ import (
 // budget.
 func spikeServe(t testing.TB, rate int) (*telegramtest.Server, map[string]string, *lockedBuffer) {
 	t.Helper()
+	return spikeServeIntake(t, rate, "polling")
+}
+
+// spikeServeIntake is spikeServe with updates arriving by intake: "polling" (getUpdates) or
+// "webhook" (Telegram POSTs them to serve over up to max_connections connections).
+func spikeServeIntake(t testing.TB, rate int, intake string) (*telegramtest.Server, map[string]string, *lockedBuffer) {
+	t.Helper()
 	_, dbURL := dbtest.NewDBWithURL(t)
 	tg := telegramtest.NewServer(t, telegramtest.Config{GlobalRate: rate, PerChatRate: 1})
 	ro := randomorgtest.NewServer(t)
@@ -40,6 +47,9 @@ func spikeServe(t testing.TB, rate int) (*telegramtest.Server, map[string]string
 		"TELEGRAM_API_URL": tg.URL(), "CURRENCIES": "XTR", "PUBLIC_URL": "http://" + addr,
 		"RANDOM_ORG_API_KEY": randomorgtest.TestAPIKey, "RANDOM_ORG_API_URL": ro.URL, "RANDOM_ORG_PUBLIC_KEY": keyFile,
 		"SEND_RATE_GLOBAL": fmt.Sprint(rate), "LOG_LEVEL": "warn",
+	}
+	if intake == "webhook" {
+		env["TELEGRAM_MODE"], env["TELEGRAM_WEBHOOK_SECRET"] = "webhook", "spike-secret_1"
 	}
 	serveLog := &lockedBuffer{}
 	startServe(t, env, serveLog)

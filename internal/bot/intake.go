@@ -102,9 +102,19 @@ type webhookReply struct {
 
 type webhookReplyKey struct{}
 
-// SetWebhook registers url with Telegram, with the secret token and the update kinds we handle.
+// WebhookConnections is the max_connections fairdraw asks Telegram for: the most it allows.
+// Telegram sends one update of a chat at a time and different chats' updates in parallel over
+// these connections, and the handler takes each on its own goroutine; the database pool, not
+// the connection count, bounds the work. At Telegram's default of 40, 2,000 pre-checkout
+// queries arriving together would queue at Telegram instead of here.
+const WebhookConnections = 100
+
+// SetWebhook registers url with Telegram, with the secret token, the update kinds we handle
+// and WebhookConnections.
 func (b *Bot) SetWebhook(ctx context.Context, url, secret string) error {
-	err := b.api.SetWebhook(ctx, &telego.SetWebhookParams{URL: url, SecretToken: secret, AllowedUpdates: AllowedUpdates})
+	err := b.api.SetWebhook(ctx, &telego.SetWebhookParams{
+		URL: url, SecretToken: secret, AllowedUpdates: AllowedUpdates, MaxConnections: WebhookConnections,
+	})
 	if err != nil {
 		return fmt.Errorf("bot: set webhook: %w", err)
 	}

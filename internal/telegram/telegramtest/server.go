@@ -106,6 +106,7 @@ type Server struct {
 	log           *slog.Logger
 	webhookClient *http.Client
 	done          chan struct{}
+	checkWake     chan struct{} // a pendingCheck was queued
 	wg            sync.WaitGroup
 
 	mu         sync.Mutex
@@ -132,6 +133,8 @@ type Server struct {
 	menuButtons  map[int64]MenuButton // by chat; 0 is the default button
 
 	updates        []queuedUpdate
+	unchecked      []pendingCheck
+	answerWaits    []time.Duration // see PreCheckoutAnswerTimes
 	nextUpdateID   int64
 	allowedUpdates []string
 	poller         *poller
@@ -208,8 +211,9 @@ func newServer(cfg Config) (*Server, error) {
 		cfg:           cfg,
 		spec:          spec,
 		log:           log,
-		webhookClient: &http.Client{Timeout: 30 * time.Second},
+		webhookClient: webhookClient(),
 		done:          make(chan struct{}),
+		checkWake:     make(chan struct{}, 1),
 		changed:       make(chan struct{}),
 		failures:      make(map[string][]int),
 		limiter:       newLimiter(cfg.GlobalRate, cfg.PerChatRate),
@@ -229,6 +233,8 @@ func newServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("handler %q has no method in the embedded spec", name)
 		}
 	}
+	s.wg.Add(1)
+	go s.runChecks()
 	s.http = httptest.NewServer(s)
 	return s, nil
 }
@@ -418,6 +424,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if !known {
 		name = method
 	}
+	var checked map[string]any
+	if known && parseErr == nil {
+		// The spec is read-only: checked outside mu.
+		checked, parseErr = s.checkParams(name, params, files)
+	}
 	s.mu.Lock()
 	if token != s.cfg.Token {
 		call := s.startCall(name, contentType, nil)
@@ -430,10 +441,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		s.finish(w, call, errMethodNotFound, result{})
 		return
 	}
-	req := &request{ctx: hr.Context(), method: name, files: files}
-	if parseErr == nil {
-		req.params, parseErr = s.checkParams(name, params, files)
-	}
+	req := &request{ctx: hr.Context(), method: name, files: files, params: checked}
 	if name == "getUpdates" && parseErr == nil {
 		// The long poll records its call when it becomes the active poller.
 		s.mu.Unlock()
@@ -700,26 +708,74 @@ func (s *Server) violate(method, problem string) {
 	s.log.Warn("telegramtest: spec violation", slog.String("method", method), slog.String("problem", problem))
 }
 
-// checkResult checks an answer against the method's declared result types.
+// checkResult checks an answer against the method's declared result types; call with mu
+// held. Like checkObject, the check itself runs outside mu (see pendingCheck).
 func (s *Server) checkResult(method string, data []byte) {
 	m, _ := s.specMethod(method)
-	v, err := botspec.Decode(data)
-	if err == nil {
-		err = s.spec.Check("result", m.Returns, v)
-	}
-	if err != nil {
-		s.violate(method, "fake answered outside the spec: "+err.Error())
+	s.deferCheck(pendingCheck{who: method, path: "result", types: m.Returns, data: data, problem: "fake answered outside the spec: "})
+}
+
+// checkObject checks an emitted object (an update) against a spec type; call with mu held.
+func (s *Server) checkObject(what, typ string, data []byte) {
+	s.deferCheck(pendingCheck{who: what, path: what, types: []string{typ}, data: data, problem: "fake emitted an object outside the spec: "})
+}
+
+// pendingCheck is a spec check of what the fake itself produced (an answer, an update). It
+// is queued under mu and run outside it, by a goroutine of the fake's own and by Violations
+// before it answers: decoding and walking the spec under the one lock every call takes would
+// make the fake, not the bot, the slowest part of a burst of thousands of calls.
+type pendingCheck struct {
+	who, path, problem string
+	types              []string
+	data               []byte
+}
+
+// deferCheck queues c; call with mu held.
+func (s *Server) deferCheck(c pendingCheck) {
+	s.unchecked = append(s.unchecked, c)
+	select {
+	case s.checkWake <- struct{}{}:
+	default:
 	}
 }
 
-// checkObject checks an emitted object (an update) against a spec type.
-func (s *Server) checkObject(what, typ string, data []byte) {
-	v, err := botspec.Decode(data)
-	if err == nil {
-		err = s.spec.Check(what, []string{typ}, v)
+// runChecks runs queued checks until the server closes.
+func (s *Server) runChecks() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.checkWake:
+			s.drainChecks()
+		case <-s.done:
+			return
+		}
 	}
-	if err != nil {
-		s.violate(what, "fake emitted an object outside the spec: "+err.Error())
+}
+
+// drainChecks runs the checks queued so far and records their violations.
+func (s *Server) drainChecks() {
+	s.mu.Lock()
+	checks := s.unchecked
+	s.unchecked = nil
+	s.mu.Unlock()
+	type found struct{ who, problem string }
+	var problems []found
+	for _, c := range checks {
+		v, err := botspec.Decode(c.data)
+		if err == nil {
+			err = s.spec.Check(c.path, c.types, v)
+		}
+		if err != nil {
+			problems = append(problems, found{c.who, c.problem + err.Error()})
+		}
+	}
+	if len(problems) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range problems {
+		s.violate(p.who, p.problem)
 	}
 }
 
@@ -819,6 +875,7 @@ func (s *Server) WaitForCalls(ctx context.Context, method string, n int) ([]Call
 // Violations returns every request (and emitted object) that broke the Bot
 // API spec. A healthy test ends with none.
 func (s *Server) Violations() []Violation {
+	s.drainChecks()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.violations)
@@ -837,4 +894,13 @@ func (s *Server) SetRateLimits(global, perChat int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limiter.global, s.limiter.perChat = global, perChat
+}
+
+// webhookClient keeps up to max_connections' limit of connections to the webhook open, as
+// Telegram holds its connections to a bot's webhook, instead of net/http's default of two
+// idle connections per host, which would dial again for most deliveries of a burst.
+func webhookClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = 100, 100
+	return &http.Client{Timeout: 30 * time.Second, Transport: tr}
 }

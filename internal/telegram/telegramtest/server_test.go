@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -575,6 +576,83 @@ func TestWebhookRetriesUntilAccepted(t *testing.T) {
 	}
 	if vs := srv.Violations(); len(vs) != 0 {
 		t.Fatalf("violations: %v", vs)
+	}
+}
+
+// TestWebhookParallelAcrossChats: updates of different chats are POSTed at once, up to
+// max_connections, while a chat's own updates go one at a time and in order, as Telegram's
+// Bot API server delivers them.
+func TestWebhookParallelAcrossChats(t *testing.T) {
+	const chats, perChat, maxConn = 6, 3, 4
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	chatBusy := map[string]bool{}
+	got := map[string][]string{}
+	full := make(chan struct{}) // closed once maxConn requests are in flight together
+	var fullOnce sync.Once
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u struct {
+			Message struct {
+				Text string
+				Chat struct{ ID int64 }
+			}
+		}
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &u); err != nil {
+			t.Errorf("update %s: %v", body, err)
+			return
+		}
+		chat := strconv.FormatInt(u.Message.Chat.ID, 10)
+		mu.Lock()
+		if chatBusy[chat] {
+			t.Errorf("chat %s got a second update while one was in flight", chat)
+		}
+		chatBusy[chat] = true
+		inFlight++
+		most = max(most, inFlight)
+		got[chat] = append(got[chat], u.Message.Text)
+		if inFlight == maxConn {
+			fullOnce.Do(func() { close(full) })
+		}
+		mu.Unlock()
+		// The first requests wait until maxConn are in flight: delivery one at a time would
+		// never get there.
+		select {
+		case <-full:
+		case <-time.After(10 * time.Second):
+			t.Errorf("never %d requests in flight at once", maxConn)
+		}
+		mu.Lock()
+		chatBusy[chat] = false
+		inFlight--
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	srv := telegramtest.NewServer(t, telegramtest.Config{})
+	if st, b := postJSON(t, srv, "setWebhook", `{"url":"`+hook.URL+`/tg","max_connections":`+strconv.Itoa(maxConn)+`}`); st != 200 {
+		t.Fatalf("setWebhook: %d %s", st, b)
+	}
+	for i := range perChat {
+		for c := range chats {
+			u := telegramtest.User{ID: int64(7000 + c), FirstName: "U" + strconv.Itoa(c)}
+			srv.SendText(u, "msg "+strconv.Itoa(i))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.WaitUntilDelivered(ctx); err != nil {
+		t.Fatalf("%v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != maxConn {
+		t.Fatalf("at most %d requests in flight, want max_connections = %d", most, maxConn)
+	}
+	for c := range chats {
+		chat := strconv.Itoa(7000 + c)
+		if want := []string{"msg 0", "msg 1", "msg 2"}; !slices.Equal(got[chat], want) {
+			t.Fatalf("chat %s got %v, want %v", chat, got[chat], want)
+		}
 	}
 }
 

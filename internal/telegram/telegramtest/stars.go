@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -78,7 +79,8 @@ type preCheckout struct {
 	user     User
 	deadline time.Time // by the injected clock
 	answer   chan preCheckoutAnswer
-	done     bool // answered or expired
+	done     bool      // answered or expired
+	queued   time.Time // on the real clock, when the query was queued for the bot
 }
 
 type preCheckoutAnswer struct {
@@ -112,7 +114,18 @@ func (s *Server) answerPreCheckoutQuery(r *request) (result, *apiError) {
 	}
 	q.done = true
 	q.answer <- preCheckoutAnswer{ok: okAnswer, message: msg}
+	s.answerWaits = append(s.answerWaits, time.Since(q.queued))
 	return resultTrue, nil
+}
+
+// PreCheckoutAnswerTimes is, for every pre-checkout query the bot answered in time, how long
+// the answer took from the moment the query was queued for the bot (on the real clock): the
+// bot's own share of the wait, which Telegram's 10 seconds bound, without the time this fake
+// took to take the press.
+func (s *Server) PreCheckoutAnswerTimes() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.answerWaits)
 }
 
 // PayInvoice is the user pressing Pay on an invoice message and confirming.
@@ -144,6 +157,7 @@ func (s *Server) PayInvoice(ctx context.Context, u User, invoice Message) (strin
 	s.enqueue("pre_checkout_query", preCheckoutQuery{
 		ID: id, From: u, Currency: m.Invoice.Currency, TotalAmount: amount, InvoicePayload: payload,
 	})
+	q.queued = time.Now()
 	s.mu.Unlock()
 
 	timer := time.NewTimer(s.cfg.PreCheckoutTimeout)

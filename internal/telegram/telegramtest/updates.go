@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -23,19 +24,76 @@ type queuedUpdate struct {
 	id   int64
 	kind string // "message", "callback_query", ...; "" for raw updates
 	raw  []byte
+	// queue is the chat (or, without one, the user) the update is about: a webhook gets one
+	// update of a queue at a time, in order, and different queues in parallel, as Telegram's
+	// Bot API server delivers them. 0 (no chat or user found) is a queue of its own.
+	queue int64
 }
 
-// enqueue adds an update of kind with payload; call with mu held.
+// queueOf finds the chat an update's payload is about, or else its sender.
+func queueOf(payload []byte) int64 {
+	var p struct {
+		Chat    *struct{ ID int64 } `json:"chat"`
+		From    *struct{ ID int64 } `json:"from"`
+		User    *struct{ ID int64 } `json:"user"`
+		Message *struct {
+			Chat struct{ ID int64 } `json:"chat"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(payload, &p) != nil {
+		return 0
+	}
+	switch {
+	case p.Chat != nil:
+		return p.Chat.ID
+	case p.Message != nil && p.Message.Chat.ID != 0:
+		return p.Message.Chat.ID
+	case p.From != nil:
+		return p.From.ID
+	case p.User != nil:
+		return p.User.ID
+	}
+	return 0
+}
+
+// rawQueue is queueOf for a whole raw update: the payload beside update_id.
+func rawQueue(raw []byte) int64 {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return 0
+	}
+	for k, v := range fields {
+		if k != "update_id" {
+			return queueOf(v)
+		}
+	}
+	return 0
+}
+
+// enqueue adds an update of kind with payload, one of the fake's own types; call with mu held.
 func (s *Server) enqueue(kind string, payload any) int64 {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		// Payloads are the fake's own types: a failure is a bug in the fake.
 		panic(fmt.Sprintf("telegramtest: encode %s update: %v", kind, err))
 	}
-	return s.enqueueJSON(kind, data)
+	var queue int64
+	switch p := payload.(type) {
+	case *Message:
+		queue = p.Chat.ID
+	case preCheckoutQuery:
+		queue = p.From.ID
+	case callbackQuery:
+		queue = p.From.ID
+	case chatMemberUpdated:
+		queue = p.Chat.ID
+	default:
+		queue = queueOf(data)
+	}
+	return s.enqueueJSON(kind, data, queue)
 }
 
-func (s *Server) enqueueJSON(kind string, payload []byte) int64 {
+func (s *Server) enqueueJSON(kind string, payload []byte, queue int64) int64 {
 	id := s.nextUpdateID
 	s.nextUpdateID++
 	var buf bytes.Buffer
@@ -47,7 +105,7 @@ func (s *Server) enqueueJSON(kind string, payload []byte) int64 {
 	buf.Write(payload)
 	buf.WriteByte('}')
 	s.checkObject("update", "Update", buf.Bytes())
-	s.updates = append(s.updates, queuedUpdate{id: id, kind: kind, raw: buf.Bytes()})
+	s.updates = append(s.updates, queuedUpdate{id: id, kind: kind, raw: buf.Bytes(), queue: queue})
 	s.notify()
 	return id
 }
@@ -63,7 +121,7 @@ func (s *Server) Update(kind string, payload any) (int64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.enqueueJSON(kind, data), nil
+	return s.enqueueJSON(kind, data, queueOf(data)), nil
 }
 
 // DeliverRaw queues raw exactly as given, malformed or not, as the next
@@ -75,7 +133,7 @@ func (s *Server) DeliverRaw(raw []byte) int64 {
 	defer s.mu.Unlock()
 	id := s.nextUpdateID
 	s.nextUpdateID++
-	s.updates = append(s.updates, queuedUpdate{id: id, raw: slices.Clone(raw)})
+	s.updates = append(s.updates, queuedUpdate{id: id, raw: slices.Clone(raw), queue: rawQueue(raw)})
 	s.notify()
 	return id
 }
@@ -330,51 +388,83 @@ func (s *Server) getWebhookInfo(*request) (result, *apiError) {
 	return marshalResult(info)
 }
 
-// deliverWebhook POSTs pending updates to the webhook one at a time, in
-// order, with the secret header; a non-2xx answer or a transport error is
-// retried after WebhookRetryDelay, as Telegram keeps retrying. It stops when
-// the webhook is deleted or replaced, or the server closes.
+// deliverWebhook POSTs pending updates with the secret header over up to max_connections
+// requests at once, as Telegram's Bot API server does: one update of a queue (a chat, see
+// queuedUpdate) at a time and in order, different queues in parallel. A non-2xx answer or a
+// transport error is retried after WebhookRetryDelay, holding back the rest of its queue, as
+// Telegram keeps retrying. It stops when the webhook is deleted or replaced, or the server
+// closes, once its requests in flight have ended.
 func (s *Server) deliverWebhook(w *webhookState) {
 	defer s.wg.Done()
+	var posts sync.WaitGroup
+	defer posts.Wait()
+	inFlight := map[int64]bool{}     // update ids being posted
+	busy := map[int64]bool{}         // queues with an update being posted
+	retryAt := map[int64]time.Time{} // queues waiting after a failed delivery
 	for {
 		s.mu.Lock()
 		s.collect(0) // drop updates the allowed_updates setting excludes
-		var next queuedUpdate
-		pending := len(s.updates) > 0
-		if pending {
-			next = s.updates[0]
+		now := time.Now()
+		var wake time.Time
+		blocked := map[int64]bool{} // queues whose first pending update cannot go now
+		for _, u := range s.updates {
+			if len(inFlight) >= w.maxConnections {
+				break
+			}
+			q := u.queue
+			if q == 0 {
+				q = -1<<62 - u.id // a queue of its own
+			}
+			if inFlight[u.id] || busy[q] || blocked[q] {
+				blocked[q] = true
+				continue
+			}
+			if at, ok := retryAt[q]; ok && now.Before(at) {
+				blocked[q] = true
+				if wake.IsZero() || at.Before(wake) {
+					wake = at
+				}
+				continue
+			}
+			delete(retryAt, q)
+			inFlight[u.id], busy[q] = true, true
+			posts.Go(func() {
+				errMsg := s.post(w, u.raw)
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				delete(inFlight, u.id)
+				delete(busy, q)
+				if errMsg == "" {
+					// Delivered updates are near the front: find it from there.
+					if i := slices.IndexFunc(s.updates, func(p queuedUpdate) bool { return p.id == u.id }); i >= 0 {
+						s.updates = slices.Delete(s.updates, i, i+1)
+					}
+				} else {
+					w.lastErrorDate = s.now().Unix()
+					w.lastErrorMsg = errMsg
+					retryAt[q] = time.Now().Add(s.cfg.WebhookRetryDelay)
+					s.log.Info("telegramtest: webhook delivery failed", slog.String("error", errMsg))
+				}
+				s.notify()
+			})
 		}
 		changed := s.changed
 		s.mu.Unlock()
-		if !pending {
-			select {
-			case <-changed:
-				continue
-			case <-w.ctx.Done():
-				return
-			}
+		var timer <-chan time.Time
+		var t *time.Timer
+		if !wake.IsZero() {
+			t = time.NewTimer(time.Until(wake))
+			timer = t.C
 		}
-		errMsg := s.post(w, next.raw)
-		s.mu.Lock()
-		if errMsg == "" {
-			if len(s.updates) > 0 && s.updates[0].id == next.id {
-				s.updates = s.updates[1:]
-			}
-		} else {
-			w.lastErrorDate = s.now().Unix()
-			w.lastErrorMsg = errMsg
-		}
-		s.notify()
-		s.mu.Unlock()
-		if errMsg == "" {
-			continue
-		}
-		s.log.Info("telegramtest: webhook delivery failed", slog.String("error", errMsg))
-		t := time.NewTimer(s.cfg.WebhookRetryDelay)
 		select {
-		case <-t.C:
+		case <-changed:
+		case <-timer:
 		case <-w.ctx.Done():
+		}
+		if t != nil {
 			t.Stop()
+		}
+		if w.ctx.Err() != nil {
 			return
 		}
 	}
