@@ -950,22 +950,6 @@ func (q *Queries) MarkRaffleSettled(ctx context.Context, db DBTX, arg MarkRaffle
 	return err
 }
 
-const notificationSent = `-- name: NotificationSent :one
-SELECT EXISTS (SELECT 1 FROM notifications_sent WHERE event_key = $1 AND telegram_id = $2)
-`
-
-type NotificationSentParams struct {
-	EventKey   string `json:"event_key"`
-	TelegramID int64  `json:"telegram_id"`
-}
-
-func (q *Queries) NotificationSent(ctx context.Context, db DBTX, arg NotificationSentParams) (bool, error) {
-	row := db.QueryRow(ctx, notificationSent, arg.EventKey, arg.TelegramID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const observers = `-- name: Observers :many
 SELECT telegram_id FROM users WHERE follows_news AND blocked_at IS NULL AND banned_at IS NULL ORDER BY telegram_id
 `

@@ -174,9 +174,6 @@ SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = $1);
 INSERT INTO notifications_sent (event_key, telegram_id, sent_at, message_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING;
 
--- name: NotificationSent :one
-SELECT EXISTS (SELECT 1 FROM notifications_sent WHERE event_key = $1 AND telegram_id = $2);
-
 -- name: Observers :many
 SELECT telegram_id FROM users WHERE follows_news AND blocked_at IS NULL AND banned_at IS NULL ORDER BY telegram_id;
 

@@ -3,9 +3,13 @@ package sender_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mymmrac/telego"
+
+	"github.com/fairdraw/fairdraw/internal/i18n"
 	"github.com/fairdraw/fairdraw/internal/notify"
 	"github.com/fairdraw/fairdraw/internal/telegram/telegramtest"
 )
@@ -271,5 +275,45 @@ func TestDeadLetters(t *testing.T) {
 				t.Fatalf("dead letter logged: %v, want %v", logged, dead)
 			}
 		})
+	}
+}
+
+// TestRecipientLookup: one look-up before a send tells the language (a user's own, Russian
+// for a chat that is not a user of ours), a user who blocked the bot (skipped) and a message
+// of the event already sent (not sent again).
+func TestRecipientLookup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, telegramtest.Config{})
+	ids := e.addUsers(9100, 3) // English speakers
+	english, gone, done := ids[0], ids[1], ids[2]
+	stranger := int64(9200) // known to Telegram, not in our users table
+	e.tg.AddUser(telegramtest.User{ID: stranger, FirstName: "Stranger", LanguageCode: "en"})
+	if _, err := e.pool.Exec(t.Context(), "UPDATE users SET blocked_at = now() WHERE telegram_id = $1", gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(t.Context(), "INSERT INTO notifications_sent (event_key, telegram_id, sent_at) VALUES ('e:1', $1, now())", done); err != nil {
+		t.Fatal(err)
+	}
+	p := e.startProc(procOptions{})
+	args := map[string]i18n.Arg{"id": i18n.I(1), "title": i18n.S("T"), "codes": i18n.S("A1"), "code": i18n.S("B2"), "proof_url": i18n.S("https://x/p/1")}
+	var msgs []notify.Message
+	for _, chat := range []int64{english, gone, done, stranger} {
+		msgs = append(msgs, notify.Message{EventKey: "e:1", ChatID: chat, Key: "notify.result", Args: args, Priority: notify.PriorityParticipant})
+	}
+	e.enqueue(msgs)
+	e.waitDone()
+	sent := map[int64]string{}
+	for _, c := range e.tg.Calls("sendMessage") {
+		var m telego.SendMessageParams
+		if err := c.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		sent[m.ChatID.ID] = m.Text
+	}
+	if len(sent) != 2 || !strings.HasPrefix(sent[english], "Results of draw #1") || !strings.HasPrefix(sent[stranger], "Итоги розыгрыша #1") {
+		t.Fatalf("sent %v, want English to %d and Russian to %d only", sent, english, stranger)
+	}
+	if got := p.count(t, "skipped_blocked_total"); got != 1 {
+		t.Fatalf("skipped_blocked_total = %v, want 1", got)
 	}
 }

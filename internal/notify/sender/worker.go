@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -153,26 +152,21 @@ var q = dbq.New()
 // Work sends one message, at most once per (event, chat).
 func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) error {
 	a := job.Args
-	sent, err := q.NotificationSent(ctx, w.pool, dbq.NotificationSentParams{EventKey: a.EventKey, TelegramID: a.ChatID})
-	if err != nil {
-		return w.interrupted(ctx, fmt.Errorf("notify: look up sent: %w", err))
+	var sent, blocked bool
+	var langCode *string // nil: not a user we know (a group, say), who gets the default language
+	if err := w.pool.QueryRow(ctx, recipientState, a.EventKey, a.ChatID).Scan(&sent, &blocked, &langCode); err != nil {
+		return w.interrupted(ctx, fmt.Errorf("notify: look up recipient: %w", err))
 	}
 	if sent {
 		return nil
 	}
+	if blocked {
+		w.metrics.Skipped.Inc()
+		return nil
+	}
 	lang := i18n.RU
-	user, err := q.GetUser(ctx, w.pool, a.ChatID)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		// Not a user we know (a group, say): send in the default language.
-	case err != nil:
-		return w.interrupted(ctx, fmt.Errorf("notify: look up user: %w", err))
-	default:
-		if user.BlockedAt != nil {
-			w.metrics.Skipped.Inc()
-			return nil
-		}
-		lang = i18n.Lang(user.LanguageCode)
+	if langCode != nil {
+		lang = i18n.Lang(*langCode)
 	}
 	out := Outgoing{ChatID: a.ChatID, Text: i18n.Render(lang, a.Key, a.Args), PaidBroadcast: a.Broadcast && w.paidBroadcast}
 	for _, b := range a.Buttons {
@@ -209,6 +203,13 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) erro
 	}
 	return nil
 }
+
+// recipientState is what Work needs to know before sending to a chat, in one round trip:
+// whether this event's message was sent to it already, whether the user blocked the bot, and
+// the user's language (NULL for a chat that is not a user of ours).
+const recipientState = `SELECT EXISTS (SELECT 1 FROM notifications_sent WHERE event_key = $1 AND telegram_id = $2),
+	       coalesce(u.blocked_at IS NOT NULL, false), u.language_code
+	  FROM (SELECT) AS one LEFT JOIN users u ON u.telegram_id = $2`
 
 // failed decides what a failed send means for the job.
 func (w *Worker) failed(ctx context.Context, job *river.Job[notify.SendArgs], err error) error {
