@@ -152,21 +152,20 @@ var q = dbq.New()
 // Work sends one message, at most once per (event, chat).
 func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) error {
 	a := job.Args
-	var sent, blocked bool
-	var langCode *string // nil: not a user we know (a group, say), who gets the default language
-	if err := w.pool.QueryRow(ctx, recipientState, a.EventKey, a.ChatID).Scan(&sent, &blocked, &langCode); err != nil {
-		return w.interrupted(ctx, fmt.Errorf("notify: look up recipient: %w", err))
+	r, err := w.lookUp(ctx, a, job.Priority)
+	if err != nil {
+		return w.interrupted(ctx, err)
 	}
-	if sent {
+	if r.sent {
 		return nil
 	}
-	if blocked {
+	if r.blocked {
 		w.metrics.Skipped.Inc()
 		return nil
 	}
 	lang := i18n.RU
-	if langCode != nil {
-		lang = i18n.Lang(*langCode)
+	if r.lang != nil {
+		lang = i18n.Lang(*r.lang)
 	}
 	out := Outgoing{ChatID: a.ChatID, Text: i18n.Render(lang, a.Key, a.Args), PaidBroadcast: a.Broadcast && w.paidBroadcast}
 	for _, b := range a.Buttons {
@@ -176,8 +175,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) erro
 		}
 		out.Buttons = append(out.Buttons, RenderedButton{Text: text, URL: b.URL, Data: b.Data})
 	}
-	if err := w.waitTurn(ctx, a.EventKey, job.Priority); err != nil {
-		return w.interrupted(ctx, err)
+	if r.ahead {
+		if err := w.waitTurn(ctx, a, job.Priority); err != nil {
+			return w.interrupted(ctx, err)
+		}
 	}
 	end, err := w.limiter.Wait(ctx, a.ChatID, out.PaidBroadcast)
 	if err != nil {
@@ -204,12 +205,47 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[notify.SendArgs]) erro
 	return nil
 }
 
-// recipientState is what Work needs to know before sending to a chat, in one round trip:
-// whether this event's message was sent to it already, whether the user blocked the bot, and
-// the user's language (NULL for a chat that is not a user of ours).
+// recipient is what Work needs to know before sending a message to a chat.
+type recipient struct {
+	sent    bool    // this event's message went to the chat already
+	blocked bool    // the user blocked the bot
+	lang    *string // the user's language; nil for a chat that is not a user of ours
+	ahead   bool    // a message of the same event with a higher priority is due or being sent
+}
+
+// recipientState answers lookUp in one round trip: $1 the event, $2 the chat, $3 the queue,
+// $4 the message's priority, $5 gateStale in seconds, $6 whether the message waits for higher
+// priorities at all (a personal message does not).
+//
+// The gate reads River's own table through its fetch index (state, queue, priority, ...): it
+// looks for a message of the same event (the key $1, or one starting with $1 followed by a
+// colon) with a higher priority than $4 that is waiting to be sent or being sent. The rows it
+// filters are the higher-priority messages in flight, usually a handful, since River fetches
+// a lower priority only once no higher one is waiting.
 const recipientState = `SELECT EXISTS (SELECT 1 FROM notifications_sent WHERE event_key = $1 AND telegram_id = $2),
-	       coalesce(u.blocked_at IS NOT NULL, false), u.language_code
+	       coalesce(u.blocked_at IS NOT NULL, false), u.language_code,
+	       CASE WHEN $6::boolean THEN EXISTS (
+	         SELECT 1 FROM river_job
+	          WHERE state = 'available' AND queue = $3 AND priority < $4 AND scheduled_at <= now()
+	            AND (args->>'event' = $1 OR starts_with(args->>'event', $1 || ':'))
+	         UNION ALL
+	         SELECT 1 FROM river_job
+	          WHERE state = 'running' AND queue = $3 AND priority < $4 AND attempted_at > now() - make_interval(secs => $5)
+	            AND (args->>'event' = $1 OR starts_with(args->>'event', $1 || ':'))
+	       ) ELSE false END
 	  FROM (SELECT) AS one LEFT JOIN users u ON u.telegram_id = $2`
+
+// lookUp reads the recipient's state and the message's turn (see recipientState).
+func (w *Worker) lookUp(ctx context.Context, a notify.SendArgs, prio int) (recipient, error) {
+	var r recipient
+	gated := prio > notify.PriorityPersonal
+	err := w.pool.QueryRow(ctx, recipientState, a.EventKey, a.ChatID, notify.QueueName, prio, gateStale.Seconds(), gated).
+		Scan(&r.sent, &r.blocked, &r.lang, &r.ahead)
+	if err != nil {
+		return r, fmt.Errorf("notify: look up recipient: %w", err)
+	}
+	return r, nil
+}
 
 // failed decides what a failed send means for the job.
 func (w *Worker) failed(ctx context.Context, job *river.Job[notify.SendArgs], err error) error {
@@ -260,42 +296,25 @@ func (w *Worker) interrupted(ctx context.Context, err error) error {
 	return err
 }
 
-// higherPending finds a message of the same event (the key $3, or one starting with $3
-// followed by a colon) with a higher priority than $2 that is waiting to be sent or being
-// sent. It reads River's own table through its fetch index (state, queue, priority, ...); the
-// rows it filters are the higher-priority messages in flight, usually a handful, since River
-// fetches a lower priority only once no higher one is waiting.
-const higherPending = `SELECT EXISTS (
-	SELECT 1 FROM river_job
-	 WHERE state = 'available' AND queue = $1 AND priority < $2 AND scheduled_at <= now()
-	   AND (args->>'event' = $3 OR starts_with(args->>'event', $3 || ':'))
-	UNION ALL
-	SELECT 1 FROM river_job
-	 WHERE state = 'running' AND queue = $1 AND priority < $2 AND attempted_at > now() - make_interval(secs => $4)
-	   AND (args->>'event' = $3 OR starts_with(args->>'event', $3 || ':'))
-)`
-
-// waitTurn returns when no message of the event with a higher priority than prio is due or
-// being sent. After gateMax it snoozes the job instead, giving the worker back. (The wait is
-// measured on the real clock: it bounds how long a worker sleeps, not a business deadline.)
-func (w *Worker) waitTurn(ctx context.Context, event string, prio int) error {
-	if prio <= notify.PriorityPersonal {
-		return nil
-	}
+// waitTurn returns when no message of a's event with a higher priority than prio is due or
+// being sent any more, looking again every gatePoll. After gateMax it snoozes the job instead,
+// giving the worker back. (The wait is measured on the real clock: it bounds how long a worker
+// sleeps, not a business deadline.)
+func (w *Worker) waitTurn(ctx context.Context, a notify.SendArgs, prio int) error {
 	deadline := time.Now().Add(gateMax)
 	for {
-		var ahead bool
-		if err := w.pool.QueryRow(ctx, higherPending, notify.QueueName, prio, event, gateStale.Seconds()).Scan(&ahead); err != nil {
-			return fmt.Errorf("notify: check priority: %w", err)
-		}
-		if !ahead {
-			return nil
-		}
 		if time.Now().After(deadline) {
 			return river.JobSnooze(gateSnooze)
 		}
 		if err := sleep(ctx, gatePoll); err != nil {
 			return err
+		}
+		r, err := w.lookUp(ctx, a, prio)
+		if err != nil {
+			return fmt.Errorf("notify: check priority: %w", err)
+		}
+		if !r.ahead {
+			return nil
 		}
 	}
 }
