@@ -161,9 +161,6 @@ var ErrMalformed = errors.New("bot: malformed update")
 func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 	start := time.Now()
 	defer func() { b.metrics.handle.Observe(time.Since(start).Seconds()) }()
-	ctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	log := b.logger.With(slog.Int("update_id", u.UpdateID))
 	if u.PreCheckoutQuery != nil {
 		// Answered at once, with no write: the payer was recorded when the invoice was asked
 		// for, and is again by the successful_payment that follows. Safe to confirm as soon as
@@ -171,9 +168,13 @@ func (b *Bot) handleUpdate(ctx context.Context, u telego.Update) error {
 		// would make the last query of a burst wait for every earlier batch's answers. If serve
 		// dies before answering, Telegram fails that payment and no money moves (a query
 		// delivered again after a restart would mostly come after its 10 seconds anyway).
+		// onPreCheckout bounds the checks and the answer itself, well under b.timeout.
 		released(ctx)
 		return b.onPreCheckout(ctx, u.PreCheckoutQuery)
 	}
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	log := b.logger.With(slog.Int("update_id", u.UpdateID))
 	if u.Message != nil && u.Message.SuccessfulPayment != nil {
 		// The payer is upserted in the transaction that records the payment.
 		return b.onSuccessfulPayment(ctx, u.UpdateID, u.Message)
