@@ -113,8 +113,8 @@ func (e *env) serveWith(ctx context.Context, hooks serveHooks) error {
 		Workers: workers,
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 10},
-			// Paid broadcast (up to 1000/s) needs many sends in flight; 30/s needs few.
-			notify.QueueName: {MaxWorkers: notifyWorkers(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal)},
+			// Paid broadcast (up to 1000/s) needs many sends in flight, fetched often; 30/s needs few.
+			notify.QueueName: sender.QueueConfig(e.cfg.AllowPaidBroadcast, e.cfg.SendRateGlobal),
 		},
 		// Jobs time out after River's default minute; one still "running" after ten minutes
 		// belonged to a process that died, and is retried (every job here is idempotent).
@@ -306,16 +306,6 @@ func (e *env) rubles(ctx context.Context, api *telego.Bot, pool *pgxpool.Pool, j
 		return nil, fmt.Errorf("rubles: %w", err)
 	}
 	return svc, nil
-}
-
-// notifyWorkers is how many messages are in flight at once: enough that the time each job
-// spends outside its slot (its database round trips, a busy machine) never leaves a slot of
-// the budget unused.
-func notifyWorkers(paid bool, rate int) int {
-	if paid {
-		return 100
-	}
-	return max(20, rate/2)
 }
 
 func stopRiver(jobs *river.Client[pgx.Tx], logger *slog.Logger) {

@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -240,6 +241,9 @@ type procOptions struct {
 	paid            bool // ALLOW_PAID_BROADCAST
 	workers         int  // notify queue MaxWorkers; 0: 100
 	prefix          string
+	// asServe configures River as serve does: sender.QueueConfig for the notify queue (workers
+	// is ignored) and River's own fetch timings, not the quicker ones tests use.
+	asServe bool
 }
 
 // proc is one sending process: its own River client, worker, limiter and metrics, sharing the
@@ -268,15 +272,16 @@ func (e *env) startProc(o procOptions) *proc {
 	river.AddWorker(workers, sender.NewWorker(sender.WorkerConfig{
 		Pool: e.pool, Sender: p.sent, Limiter: lim, Logger: e.logger, PaidBroadcast: o.paid, Metrics: sender.NewMetrics(p.reg),
 	}))
-	n := o.workers
-	if n == 0 {
-		n = 100
-	}
-	p.jobs, err = river.NewClient(riverpgxv5.New(e.pool), &river.Config{
+	cfg := &river.Config{
 		Logger: slog.New(slog.DiscardHandler), TestOnly: true, Workers: workers,
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-		Queues: map[string]river.QueueConfig{notify.QueueName: {MaxWorkers: n}},
-	})
+		Queues: map[string]river.QueueConfig{notify.QueueName: {MaxWorkers: cmp.Or(o.workers, 100)}},
+	}
+	if o.asServe {
+		cfg.FetchCooldown, cfg.FetchPollInterval = 0, 0
+		cfg.Queues[notify.QueueName] = sender.QueueConfig(o.paid, cmp.Or(o.global, sender.DefaultGlobalRate))
+	}
+	p.jobs, err = river.NewClient(riverpgxv5.New(e.pool), cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
