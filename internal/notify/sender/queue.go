@@ -6,9 +6,9 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// PaidFetchCooldown is how often the notify queue looks for new jobs when paid broadcasts are
+// paidFetchCooldown is how often the notify queue looks for new jobs when paid broadcasts are
 // on, instead of River's default of 100 ms.
-const PaidFetchCooldown = 20 * time.Millisecond
+const paidFetchCooldown = 20 * time.Millisecond
 
 // QueueConfig is the River configuration of the notify queue for a bot sending at globalRate
 // messages a second, or with paid broadcasts (up to DefaultPaidRate).
@@ -25,7 +25,7 @@ const PaidFetchCooldown = 20 * time.Millisecond
 // the default is enough: 0.95 of 30/s.
 func QueueConfig(paidBroadcast bool, globalRate int) river.QueueConfig {
 	if paidBroadcast {
-		return river.QueueConfig{MaxWorkers: 100, FetchCooldown: PaidFetchCooldown}
+		return river.QueueConfig{MaxWorkers: 100, FetchCooldown: paidFetchCooldown}
 	}
 	return river.QueueConfig{MaxWorkers: max(20, globalRate/2)}
 }
