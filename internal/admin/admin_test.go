@@ -192,11 +192,7 @@ func TestNonAdminChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := f.tg.WaitUntilDelivered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.settle(t)
 	for _, data := range append([]string{"/admin"}, forged...) {
 		if n := f.rt.Count(t, "SELECT count(*) FROM audit_log WHERE action = 'admin.denied' AND actor = 'user:7' AND subject = $1", data); n != 1 {
 			t.Fatalf("%s: %d admin.denied rows", data, n)
@@ -745,11 +741,7 @@ func TestFloodLimit(t *testing.T) {
 		f.tg.SendText(u, "/rules")
 	}
 	f.tg.SendText(v, "/rules")
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := f.tg.WaitUntilDelivered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.settle(t)
 	if got := []int{len(f.botMessages(u.ID)), len(f.botMessages(v.ID))}; !slices.Equal(got, []int{3, 1}) {
 		t.Fatalf("answers %v, want 3 (then the limit) and 1", got)
 	}

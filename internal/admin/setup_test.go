@@ -72,6 +72,7 @@ type fixture struct {
 	panel    *admin.Panel
 	settings *settings.Store
 	bot      *bot.Bot
+	poller   *bot.Poller
 	prizes   *prize.Service
 	stop     func()
 	rub      *rubles.Service
@@ -134,7 +135,8 @@ func (f *fixture) startProcess(t *testing.T) {
 		AdminIDs: []int64{adminID}, PublicURL: "https://draws.test", Now: f.rt.Clock.Now, Prizes: f.prizes,
 		Guard: flood.New(flood.Config{Redis: f.rdb, Prefix: f.prefix, Limit: f.o.floodLimit, Window: time.Hour, Logger: f.rt.Logger}),
 		Admin: f.panel})
-	poller := &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
+	f.poller = &bot.Poller{Bot: f.bot, Pool: f.rt.Pool, APIURL: f.tg.URL(), Token: f.tg.Token(), HTTP: f.tg.Client(), Logger: f.rt.Logger, Timeout: time.Second}
+	poller := f.poller
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -155,10 +157,24 @@ func (f *fixture) restart(t *testing.T) {
 	t.Helper()
 	f.stop()
 	f.startProcess(t)
+	f.settle(t)
+}
+
+// settle waits until Telegram has delivered every update and the bot has handled each in
+// full: a handler goes on with its replies after Telegram has been told it got the update.
+func (f *fixture) settle(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	if err := f.tg.WaitUntilDelivered(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for f.poller.Handling() > 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d updates still being handled: %v", f.poller.Handling(), ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 

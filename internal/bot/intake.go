@@ -140,6 +140,8 @@ type Poller struct {
 	state    pollState
 	sem      chan struct{}
 	inflight sync.WaitGroup
+	// handling counts the handlers still running, replies and retries included.
+	handling atomic.Int64
 
 	// failures counts failed attempts per update, so one update that always fails is skipped
 	// after maxAttempts instead of holding up every update behind it.
@@ -287,8 +289,9 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 		var once sync.Once
 		var confirmed atomic.Bool
 		p.sem <- struct{}{}
+		p.handling.Add(1)
 		p.inflight.Go(func() {
-			defer func() { <-p.sem }()
+			defer func() { <-p.sem; p.handling.Add(-1) }()
 			hctx := withRelease(ctx, func() { once.Do(func() { confirmed.Store(true); close(rel) }) })
 			err := p.Bot.HandleUpdate(hctx, u)
 			once.Do(func() {
@@ -331,6 +334,11 @@ func (p *Poller) handleBatch(ctx context.Context, raws []json.RawMessage) (int64
 	}
 	return next, nil
 }
+
+// Handling is how many updates are still being handled: a handler goes on after its batch is
+// confirmed to Telegram (its replies, and its retries after a failure). Once Telegram has
+// nothing left to deliver and Handling is 0, every delivered update has been handled in full.
+func (p *Poller) Handling() int { return int(p.handling.Load()) }
 
 func (p *Poller) offset(ctx context.Context) (int64, error) {
 	v, err := q.GetBotState(ctx, p.Pool, offsetKey)
