@@ -311,7 +311,7 @@ func (w *Worker) waitTurn(ctx context.Context, a notify.SendArgs, prio int) erro
 		}
 		r, err := w.lookUp(ctx, a, prio)
 		if err != nil {
-			return fmt.Errorf("notify: check priority: %w", err)
+			return err // lookUp's error says what failed
 		}
 		if !r.ahead {
 			return nil
